@@ -1,0 +1,34 @@
+"""boto3 clients, created once per container and pointed at the emulator when one is configured."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from shared.settings import get_settings
+
+_CONFIG = Config(
+    retries={"max_attempts": 5, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=30,
+    signature_version="s3v4",
+)
+
+
+@cache
+def client(service: str) -> Any:
+    settings = get_settings()
+    return boto3.session.Session().client(
+        service,  # type: ignore[call-overload]
+        region_name=settings.region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=_CONFIG,
+    )
+
+
+def reset_clients() -> None:
+    """Forget cached clients (the local cloud calls this after it changes the settings)."""
+    client.cache_clear()

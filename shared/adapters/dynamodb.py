@@ -1,0 +1,201 @@
+"""DynamoDB through PynamoDB: designs and uploads, with conditional, versioned writes.
+
+Item layout: keys and the attributes that conditions and indexes need are top-level; the whole
+aggregate is kept as a JSON document so the schema can grow without migrations.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.models import Model
+
+from shared.domain.design import Design
+from shared.domain.errors import ConcurrentUpdate, DesignNotFound, UploadNotFound, ValidationFailed
+from shared.domain.status import DesignStatus
+from shared.domain.upload import Upload
+from shared.resources import DESIGNS_TABLE, UPLOADS_TABLE
+from shared.settings import Settings
+
+
+class DesignItem(Model):
+    class Meta:
+        table_name = DESIGNS_TABLE.id
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    design_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
+    document = UnicodeAttribute()
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+
+
+class UploadItem(Model):
+    class Meta:
+        table_name = UPLOADS_TABLE.id
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    upload_id = UnicodeAttribute(range_key=True)
+    document = UnicodeAttribute()
+    expires_at_epoch = NumberAttribute()
+
+
+def bind_models(settings: Settings) -> None:
+    """Point the models at this deployment's tables (and the emulator, on a laptop)."""
+    for model, table_name in ((DesignItem, settings.designs_table), (UploadItem, settings.uploads_table)):
+        meta: Any = model.Meta
+        if meta.table_name == table_name and getattr(meta, "host", None) == settings.aws_endpoint_url:
+            continue
+        meta.table_name = table_name
+        meta.host = settings.aws_endpoint_url
+        meta.region = settings.region
+        model._connection = None  # PynamoDB caches the connection with the old table
+
+
+def _is_conditional_failure(error: Exception) -> bool:
+    cause = getattr(error, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed("cursor is not one this API returned") from error
+    if not isinstance(value, dict):
+        raise ValidationFailed("cursor is not one this API returned")
+    return value
+
+
+class DesignRepository:
+    def __init__(self, settings: Settings) -> None:
+        bind_models(settings)
+
+    @staticmethod
+    def _to_item(design: Design) -> DesignItem:
+        return DesignItem(
+            design.tenant_id,
+            design.design_id,
+            status=design.status.value,
+            version=design.version,
+            updated_at=design.updated_at.isoformat(),
+            document=design.model_dump_json(),
+        )
+
+    def create(self, design: Design) -> None:
+        try:
+            self._to_item(design).save(condition=DesignItem.design_id.does_not_exist())
+        except PutError as error:
+            if _is_conditional_failure(error):
+                raise ConcurrentUpdate(f"design {design.design_id} already exists") from error
+            raise
+
+    def get(self, tenant_id: str, design_id: str) -> Design:
+        try:
+            item = DesignItem.get(tenant_id, design_id, consistent_read=True)
+        except DoesNotExist as error:
+            raise DesignNotFound(f"no design {design_id}") from error
+        return Design.model_validate_json(item.document)
+
+    def list(
+        self, tenant_id: str, *, limit: int, cursor: str | None, status: DesignStatus | None = None
+    ) -> tuple[list[Design], str | None]:
+        results = DesignItem.query(
+            tenant_id,
+            scan_index_forward=False,  # ULIDs sort by time: newest first
+            limit=limit,
+            filter_condition=(DesignItem.status == status.value) if status else None,
+            last_evaluated_key=decode_cursor(cursor) if cursor else None,
+            page_size=limit,
+        )
+        designs = [Design.model_validate_json(item.document) for item in results]
+        return designs, encode_cursor(results.last_evaluated_key)
+
+    def save_if_unchanged(self, previous: Design, updated: Design) -> None:
+        """Write ``updated`` only if the stored design is still exactly ``previous``."""
+        item = self._to_item(previous)
+        try:
+            item.update(
+                actions=[
+                    DesignItem.status.set(updated.status.value),
+                    DesignItem.version.set(updated.version),
+                    DesignItem.updated_at.set(updated.updated_at.isoformat()),
+                    DesignItem.document.set(updated.model_dump_json()),
+                ],
+                condition=(DesignItem.version == previous.version)
+                & (DesignItem.status == previous.status.value),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                raise ConcurrentUpdate(
+                    f"design {previous.design_id} changed since version {previous.version}"
+                ) from error
+            raise
+
+    def acquire_lease(self, design: Design, owner: str, *, now: datetime, seconds: int) -> bool:
+        """Take exclusive ownership of a design's pipeline for ``seconds``; False if another holds it."""
+        epoch = int(now.timestamp())
+        item = self._to_item(design)
+        try:
+            item.update(
+                actions=[DesignItem.lease_owner.set(owner), DesignItem.lease_until.set(epoch + seconds)],
+                condition=DesignItem.design_id.exists()
+                & (
+                    DesignItem.lease_until.does_not_exist()
+                    | (DesignItem.lease_until < epoch)
+                    | (DesignItem.lease_owner == owner)
+                ),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def release_lease(self, design: Design, owner: str) -> None:
+        item = self._to_item(design)
+        try:
+            item.update(
+                actions=[DesignItem.lease_owner.remove(), DesignItem.lease_until.remove()],
+                condition=DesignItem.lease_owner == owner,
+            )
+        except UpdateError as error:
+            if not _is_conditional_failure(error):
+                raise
+
+
+class UploadRepository:
+    def __init__(self, settings: Settings) -> None:
+        bind_models(settings)
+        self._retention = timedelta(days=settings.upload_retention_days)
+
+    def create(self, upload: Upload) -> None:
+        UploadItem(
+            upload.tenant_id,
+            upload.upload_id,
+            document=upload.model_dump_json(),
+            # The slot's record outlives its presigned URL: designs keep referring to it.
+            expires_at_epoch=int((upload.created_at + self._retention).timestamp()),
+        ).save(condition=UploadItem.upload_id.does_not_exist())
+
+    def get(self, tenant_id: str, upload_id: str) -> Upload:
+        try:
+            item = UploadItem.get(tenant_id, upload_id)
+        except DoesNotExist as error:
+            raise UploadNotFound(f"no upload {upload_id}") from error
+        return Upload.model_validate_json(item.document)

@@ -1,0 +1,75 @@
+"""S3: presigned uploads, bounded reads, and output writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.adapters.aws import client
+from shared.domain.errors import ImageTooLarge
+
+
+class Bucket:
+    def __init__(self, name: str, *, public_base_url: str = "") -> None:
+        self.name = name
+        self._public_base_url = public_base_url.rstrip("/")
+        self._s3: Any = client("s3")
+
+    def presigned_post(
+        self, key: str, *, content_type: str, max_bytes: int, expires_seconds: int
+    ) -> tuple[str, dict[str, str]]:
+        post = self._s3.generate_presigned_post(
+            Bucket=self.name,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[
+                {"Content-Type": content_type},
+                ["content-length-range", 1, max_bytes],
+            ],
+            ExpiresIn=expires_seconds,
+        )
+        return post["url"], post["fields"]
+
+    def size_of(self, key: str) -> int | None:
+        try:
+            head = self._s3.head_object(Bucket=self.name, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    def read(self, key: str, *, max_bytes: int) -> bytes:
+        """The object's bytes; refuses objects over ``max_bytes`` without reading them whole.
+
+        S3 enforces the presigned POST's size range in the cloud; the emulator does not, and
+        objects may arrive by other paths, so the limit is checked again here.
+        """
+        response = self._s3.get_object(Bucket=self.name, Key=key)
+        length = int(response["ContentLength"])
+        body = response["Body"]
+        if length > max_bytes:
+            body.close()
+            raise ImageTooLarge(f"the photo is {length} bytes; the limit is {max_bytes}")
+        data: bytes = body.read(max_bytes + 1)
+        body.close()
+        if len(data) > max_bytes:
+            raise ImageTooLarge(f"the photo is larger than the limit of {max_bytes} bytes")
+        return data
+
+    def write(
+        self, key: str, data: bytes, *, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        self._s3.put_object(
+            Bucket=self.name,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            Metadata=metadata or {},
+            # Output keys are never rewritten with other content, so caches may keep them forever.
+            CacheControl="public, max-age=31536000, immutable",
+        )
+
+    def url_for(self, key: str) -> str:
+        return f"{self._public_base_url}/{key}"

@@ -1,0 +1,164 @@
+"""Outbound HTTP to addresses users give us (image URLs, webhook endpoints), safe against SSRF.
+
+The host is resolved once, every address is checked, and the connection is made to the checked
+address itself, so a DNS answer that changes between check and connect (rebinding) cannot
+reach an internal service. Redirects are never followed and bodies are read with a cap.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from shared.domain.errors import ImageTooLarge, ImageUrlRefused, SourceFetchFailed
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class AddressRefused(ImageUrlRefused):
+    pass
+
+
+def is_allowed_address(address: IPAddress, *, allow_loopback: bool = False) -> bool:
+    """Only globally routable unicast addresses; loopback too when explicitly allowed (local mode)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return is_allowed_address(address.ipv4_mapped, allow_loopback=allow_loopback)
+    if address.is_loopback:
+        return allow_loopback
+    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_link_local)
+
+
+def resolve_checked(host: str, port: int, *, allow_loopback: bool) -> list[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise AddressRefused(f"cannot resolve host {host!r}") from error
+    addresses: list[IPAddress] = []
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not is_allowed_address(address, allow_loopback=allow_loopback):
+            raise AddressRefused(f"{host} resolves to {address}, which is not a public address")
+        addresses.append(address)
+    if not addresses:
+        raise AddressRefused(f"cannot resolve host {host!r}")
+    return addresses
+
+
+def check_url(url: str, *, allow_loopback: bool = False, resolve: bool = True) -> None:
+    """Refuse URLs we will never fetch: not https (http only to loopback locally), or private hosts."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        raise ImageUrlRefused("the URL has no host")
+    if parts.username or parts.password:
+        raise ImageUrlRefused("URLs with credentials are refused")
+    loopback_http = allow_loopback and parts.scheme == "http" and _names_loopback(host)
+    if parts.scheme != "https" and not loopback_http:
+        raise ImageUrlRefused("only https URLs are accepted")
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None and not is_allowed_address(literal, allow_loopback=allow_loopback):
+        raise AddressRefused(f"{host} is not a public address")
+    if resolve:
+        resolve_checked(host, parts.port or (443 if parts.scheme == "https" else 80), allow_loopback=allow_loopback)
+
+
+def _names_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _CheckedBackend(httpcore.SyncBackend):
+    """Connects only to addresses that passed the check, and to exactly those."""
+
+    def __init__(self, *, allow_loopback: bool) -> None:
+        self._allow_loopback = allow_loopback
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = resolve_checked(host, port, allow_loopback=self._allow_loopback)
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as error:
+                last_error = error
+        assert last_error is not None
+        raise last_error
+
+
+def guarded_client(*, timeout: float, allow_loopback: bool = False) -> httpx.Client:
+    transport = httpx.HTTPTransport(retries=0)
+    # httpx has no public hook for the network backend; the pool it builds is swapped for one
+    # with the same TLS context that connects through the checked backend.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=transport._pool._ssl_context,
+        network_backend=_CheckedBackend(allow_loopback=allow_loopback),
+    )
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        trust_env=False,  # never route user-chosen URLs through an environment proxy
+        headers={"User-Agent": "Roomcraft/0.1 (+https://github.com/roomcraft)"},
+    )
+
+
+def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return b"".join(chunks)[:cap], True
+    return b"".join(chunks), False
+
+
+class ImageUrlFetcher:
+    """Downloads a room photo from a user's URL within size and time limits."""
+
+    def __init__(self, *, timeout: float, allow_loopback: bool = False) -> None:
+        self._timeout = timeout
+        self._allow_loopback = allow_loopback
+
+    def fetch(self, url: str, *, max_bytes: int) -> bytes:
+        check_url(url, allow_loopback=self._allow_loopback, resolve=False)
+        try:
+            with (
+                guarded_client(timeout=self._timeout, allow_loopback=self._allow_loopback) as http,
+                http.stream("GET", url) as response,
+            ):
+                if response.is_redirect:
+                    raise SourceFetchFailed(f"the image URL redirects ({response.status_code}); give the final URL")
+                if response.status_code != 200:
+                    raise SourceFetchFailed(f"the image URL answered HTTP {response.status_code}")
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise ImageTooLarge(f"the image is {declared} bytes; the limit is {max_bytes}")
+                body, truncated = read_capped(response, max_bytes)
+        except httpx.TimeoutException as error:
+            raise SourceFetchFailed(f"the image URL did not answer within {self._timeout:.0f} s") from error
+        except httpx.HTTPError as error:
+            raise SourceFetchFailed(f"the image URL could not be fetched: {error}") from error
+        if truncated:
+            raise ImageTooLarge(f"the image is larger than the limit of {max_bytes} bytes")
+        return body

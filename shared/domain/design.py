@@ -1,0 +1,139 @@
+"""The Design aggregate: one staging request for one room photo, and how it changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain.status import DesignStatus, check_transition
+
+MAX_VARIANTS = 4
+MAX_SEED = 2**31 - 1
+
+
+class Origin(StrEnum):
+    API = "api"
+    S3 = "s3"
+
+
+class Brief(BaseModel):
+    """What the user asked for. Validated against the catalogue before a design exists."""
+
+    model_config = ConfigDict(frozen=True)
+
+    room_type: str
+    style: str
+    palette: tuple[str, ...] = ()
+    prompt: str | None = None
+    variants: Annotated[int, Field(ge=1, le=MAX_VARIANTS)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)]
+
+
+class SourceImage(BaseModel):
+    """Where the room photo comes from, and where its bytes are once we hold them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    upload_id: str | None = None
+    url: str | None = None
+    key: str | None = None
+    """Object key of the original bytes in the uploads bucket."""
+    width: int | None = None
+    height: int | None = None
+    prepared_key: str | None = None
+    """Object key of the prepared model input (sRGB JPEG at the model's size)."""
+    prepared_width: int | None = None
+    prepared_height: int | None = None
+
+
+class StoredVariant(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    key: str
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+
+
+class OutputImage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    variants: tuple[StoredVariant, ...]
+    blurhash: str
+    dominant_color: str
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    def variant(self, name: str) -> StoredVariant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+
+class DesignError(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+
+
+class Design(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    design_id: str
+    tenant_id: str
+    status: DesignStatus = DesignStatus.QUEUED
+    version: int = 1
+    """Incremented by every write; writes are conditional on the version read."""
+    origin: Origin = Origin.API
+    source: SourceImage
+    brief: Brief
+    provider: str
+    storage_token: str
+    """Unguessable segment of every output key of this design."""
+    progress: float = 0.0
+    eta: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    outputs: tuple[OutputImage, ...] = ()
+    error: DesignError | None = None
+    prediction_id: str | None = None
+    provider_seconds: float | None = None
+    estimated_cost_usd: float | None = None
+    request_id: str | None = None
+    batch_id: str | None = None
+    webhook_url: str | None = None
+
+    def transition(
+        self,
+        target: DesignStatus,
+        *,
+        now: datetime,
+        expected_seconds: float | None = None,
+        **changes: object,
+    ) -> Design:
+        """The next version of this design in status ``target``; illegal moves raise."""
+        check_transition(self.status, target)
+        update: dict[str, object] = {
+            "status": target,
+            "version": self.version + 1,
+            "updated_at": now,
+            "progress": max(self.progress, target.progress),
+            **changes,
+        }
+        if target is DesignStatus.PREPARING and self.started_at is None:
+            update["started_at"] = now
+        if target.is_terminal:
+            update["finished_at"] = now
+            update["eta"] = None
+        elif expected_seconds is not None:
+            update["eta"] = now + timedelta(seconds=expected_seconds)
+        return self.model_copy(update=update)
+
+    def fail(self, code: str, message: str, *, now: datetime) -> Design:
+        return self.transition(DesignStatus.FAILED, now=now, error=DesignError(code=code, message=message))

@@ -1,0 +1,144 @@
+"""Roomcraft's error hierarchy: every failure a user can see has a stable ``code``.
+
+One place (``shared.api.errors``) maps these to HTTP responses; the worker records
+``code`` and ``message`` on the failed design.
+"""
+
+from __future__ import annotations
+
+
+class RoomcraftError(Exception):
+    code = "internal_error"
+    http_status = 500
+    retryable = False
+    """True when the same work may succeed if tried again (an outage, a throttle)."""
+
+    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+# --- request validation -----------------------------------------------------------------
+class ValidationFailed(RoomcraftError):
+    code = "validation_failed"
+    http_status = 422
+
+
+class UnknownStyle(ValidationFailed):
+    code = "unknown_style"
+
+
+class UnknownRoomType(ValidationFailed):
+    code = "unknown_room_type"
+
+
+class InvalidPalette(ValidationFailed):
+    code = "invalid_palette"
+
+
+class ImageUrlRefused(ValidationFailed):
+    code = "image_url_refused"
+
+
+class UnsupportedProvider(ValidationFailed):
+    code = "unsupported_provider"
+
+
+# --- lookups and state ------------------------------------------------------------------
+class NotFound(RoomcraftError):
+    code = "not_found"
+    http_status = 404
+
+
+class DesignNotFound(NotFound):
+    code = "design_not_found"
+
+
+class UploadNotFound(NotFound):
+    code = "upload_not_found"
+
+
+class Conflict(RoomcraftError):
+    code = "conflict"
+    http_status = 409
+
+
+class UploadIncomplete(Conflict):
+    code = "upload_incomplete"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+class DesignNotCancelable(Conflict):
+    code = "design_not_cancelable"
+
+
+class ConcurrentUpdate(Conflict):
+    """A conditional write lost a race; the caller re-reads and decides again."""
+
+    code = "concurrent_update"
+    retryable = True
+
+
+# --- images -----------------------------------------------------------------------------
+class ImageError(RoomcraftError):
+    code = "image_invalid"
+    http_status = 422
+
+
+class ImageEmpty(ImageError):
+    code = "image_empty"
+
+
+class ImageTooLarge(ImageError):
+    code = "image_too_large"
+    http_status = 413
+
+
+class ImageUnsupportedType(ImageError):
+    code = "image_unsupported_type"
+    http_status = 415
+
+
+class ImageCorrupt(ImageError):
+    code = "image_corrupt"
+
+
+class ImageTooManyPixels(ImageError):
+    """Decompression-bomb guard: the header promises more pixels than we will decode."""
+
+    code = "image_too_many_pixels"
+
+
+class ImageTooSmall(ImageError):
+    code = "image_too_small"
+
+
+class SourceFetchFailed(RoomcraftError):
+    code = "source_fetch_failed"
+    http_status = 422
+
+
+# --- pipeline and providers -------------------------------------------------------------
+class MalformedMessage(RoomcraftError):
+    code = "malformed_message"
+    http_status = 400
+
+
+class ProviderError(RoomcraftError):
+    code = "provider_error"
+    http_status = 502
+
+
+class ProviderUnavailable(ProviderError):
+    code = "provider_unavailable"
+    http_status = 503
+    retryable = True
+
+
+class ProviderNotConfigured(ProviderError):
+    code = "provider_not_configured"
+    http_status = 503

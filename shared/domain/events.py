@@ -1,0 +1,63 @@
+"""Status events: one per design transition, the payload of EventBridge events and webhooks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.domain.design import Design, DesignError
+from shared.domain.status import DesignStatus
+
+
+class OutputSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    url: str
+    thumbnail_url: str | None
+    width: int
+    height: int
+
+
+class DesignEventDetail(BaseModel):
+    """The ``detail`` of every ``design.*`` EventBridge event; documented in docs/events.md."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    """``{design_id}.v{version}``: stable across redeliveries, so receivers can deduplicate."""
+    design_id: str
+    tenant_id: str
+    status: DesignStatus
+    previous_status: DesignStatus | None
+    version: int
+    progress: float
+    origin: str
+    occurred_at: datetime
+    batch_id: str | None = None
+    outputs: tuple[OutputSummary, ...] = ()
+    error: DesignError | None = None
+
+    @property
+    def detail_type(self) -> str:
+        return f"design.{self.status.value}"
+
+
+def design_event(
+    design: Design, previous: DesignStatus | None, outputs: tuple[OutputSummary, ...] = ()
+) -> DesignEventDetail:
+    return DesignEventDetail(
+        event_id=f"{design.design_id}.v{design.version}",
+        design_id=design.design_id,
+        tenant_id=design.tenant_id,
+        status=design.status,
+        previous_status=previous,
+        version=design.version,
+        progress=design.progress,
+        origin=design.origin.value,
+        occurred_at=design.updated_at,
+        batch_id=design.batch_id,
+        outputs=outputs,
+        error=design.error,
+    )

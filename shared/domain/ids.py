@@ -1,0 +1,34 @@
+"""ULID-style ids: 48-bit millisecond time + 80 random bits, Crockford base32.
+
+Lexicographic order is creation order, which the designs table relies on for newest-first lists.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_ulid(now_ms: int | None = None) -> str:
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    return _encode(ms, 10) + _encode(secrets.randbits(80), 16)
+
+
+def new_id(prefix: str) -> str:
+    """A typed id such as ``dsn_01J...``: the prefix says what it is in logs and URLs."""
+    return f"{prefix}_{new_ulid()}"
+
+
+def new_secret_token(nbytes: int = 16) -> str:
+    """Unguessable path segment for storage keys and CDN URLs."""
+    return secrets.token_urlsafe(nbytes).replace("-", "a").replace("_", "b")

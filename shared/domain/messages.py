@@ -1,0 +1,14 @@
+"""Payloads that cross a queue: validated on both sides of it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class GenerationMessage(BaseModel):
+    """Body of a message on the generate queue: which design to work on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tenant_id: str
+    design_id: str

@@ -1,0 +1,331 @@
+"""The embedded local cloud: moto in server mode, the real handlers, uvicorn, and queue pollers.
+
+Everything talks real HTTP to the emulator, exactly as in AWS: boto3 and PynamoDB calls,
+presigned POST uploads, SQS visibility and redrive, EventBridge rules delivering to SQS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from shared.adapters.aws import client as aws_client
+from shared.resources import FUNCTIONS, QUEUES, QueueSpec
+
+DEFAULT_API_PORT = 8787
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class MotoServer:
+    """moto_server in its own process, on 127.0.0.1 and a free port."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"moto server exited with code {self._process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/moto-api/data.json", timeout=1.0).status_code == 200:
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"moto server did not answer on {self.url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None
+
+
+@dataclass
+class LambdaContext:
+    """What Powertools and our handlers read from the Lambda context object."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping would deliver for these messages."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "binaryValue": value.get("BinaryValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": value["DataType"],
+                    }
+                    for name, value in m.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class QueuePoller:
+    """Long-polls one queue and hands batches to its consumer's handler, like an event source mapping.
+
+    Failed items (``batchItemFailures``) stay on the queue; they come back after ``retry_delay``
+    seconds rather than the full visibility timeout, so local retries take seconds, not minutes.
+    After ``maxReceiveCount`` deliveries SQS itself moves them to the DLQ.
+    """
+
+    def __init__(self, spec: QueueSpec, queue_url: str, handler: Handler, *, retry_delay: int = 1) -> None:
+        self.spec = spec
+        self._url = queue_url
+        self._handler = handler
+        self._retry_delay = retry_delay
+        self._sqs = aws_client("sqs")
+        self._arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.batches = 0
+
+    def start(self, workers: int = 1) -> None:
+        for n in range(workers):
+            thread = threading.Thread(target=self._loop, name=f"poller-{self.spec.id}-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        function = next(f for f in FUNCTIONS if f.id == self.spec.consumer)
+        while not self._stop.is_set():
+            try:
+                received = self._sqs.receive_message(
+                    QueueUrl=self._url,
+                    MaxNumberOfMessages=min(self.spec.batch_size, 10),
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
+            except Exception:  # the emulator is going away during shutdown
+                if self._stop.is_set():
+                    return
+                time.sleep(0.5)
+                continue
+            messages = received.get("Messages", [])
+            if messages:
+                self._deliver(messages, function.memory_mb, function.timeout_seconds)
+
+    def _deliver(self, messages: list[dict[str, Any]], memory_mb: int, timeout: int) -> None:
+        event = sqs_event(messages, self._arn, os.environ.get("AWS_REGION", "us-east-1"))
+        context = LambdaContext(function_name=f"roomcraft-{self.spec.consumer}", memory_limit_in_mb=memory_mb,
+                                timeout_seconds=timeout)
+        try:
+            response = self._handler(event, context) or {}
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        except Exception:  # a crashed invocation fails the whole batch, as on Lambda
+            failed = {m["MessageId"] for m in messages}
+        self.batches += 1
+        for message in messages:
+            if message["MessageId"] in failed:
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self._retry_delay
+                )
+            else:
+                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class ApiServer:
+    def __init__(self, port: int) -> None:
+        import uvicorn
+
+        from shared.api.app import create_app
+
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
+        self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
+
+    def start(self, timeout: float = 15.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"the API did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+class LocalCloud:
+    """Boots everything; use as a context manager. ``env`` holds what the handlers were given."""
+
+    def __init__(
+        self,
+        *,
+        api_port: int | None = None,
+        stage: str = "local",
+        settings: dict[str, str] | None = None,
+        worker_threads: int = 2,
+    ) -> None:
+        self.stage = stage
+        self.moto = MotoServer()
+        self._api_port = api_port or free_port()
+        self._overrides = settings or {}
+        self._worker_threads = worker_threads
+        self.env: dict[str, str] = {}
+        self.api: ApiServer | None = None
+        self.pollers: dict[str, QueuePoller] = {}
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def api_url(self) -> str:
+        assert self.api is not None
+        return self.api.url
+
+    def start(self) -> LocalCloud:
+        from shared.local.provision import provision_resources
+        from shared.services import wiring
+
+        self.moto.start()
+        self._set_env(LOCAL_CREDENTIALS)
+        self._set_env({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+                       "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING")})
+        resources = provision_resources(stage=self.stage, endpoint_url=self.moto.url)
+        outputs_bucket = resources["ROOMCRAFT_OUTPUTS_BUCKET"]
+        self.env = {
+            **resources,
+            "ROOMCRAFT_STAGE": self.stage,
+            "ROOMCRAFT_AWS_ENDPOINT_URL": self.moto.url,
+            # The emulator serves objects by path; it stands in for CloudFront locally.
+            "ROOMCRAFT_CDN_BASE_URL": f"{self.moto.url}/{outputs_bucket}",
+            "ROOMCRAFT_ALLOW_LOOPBACK_URLS": "true",
+            **self._overrides,
+        }
+        self._set_env(self.env)
+        wiring.reset()
+        self.api = ApiServer(self._api_port)
+        self.api.start()
+        for spec in QUEUES:
+            handler = load_handler(spec.consumer)
+            if handler is None:
+                continue  # its function is not built yet; messages wait on the queue
+            poller = QueuePoller(spec, self.env[spec.env_var], handler)
+            poller.start(workers=self._worker_threads if spec.consumer == "worker" else 1)
+            self.pollers[spec.id] = poller
+        return self
+
+    def stop(self) -> None:
+        for poller in self.pollers.values():
+            poller.stop()
+        if self.api:
+            self.api.stop()
+        self.moto.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        from shared.services import wiring
+
+        wiring.reset()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def __enter__(self) -> LocalCloud:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def load_handler(function_id: str) -> Handler | None:
+    try:
+        module = importlib.import_module(f"functions.{function_id}.handler")
+    except ModuleNotFoundError as error:
+        if error.name in {f"functions.{function_id}", f"functions.{function_id}.handler"}:
+            return None
+        raise
+    handler: Handler = module.handler
+    return handler
+
+
+@contextlib.contextmanager
+def running(**kwargs: Any) -> Iterator[LocalCloud]:
+    with LocalCloud(**kwargs) as cloud:
+        yield cloud

@@ -1,0 +1,148 @@
+"""Create Roomcraft's resources in an AWS API emulator from ``shared.resources``.
+
+The same specs drive the CDK app; ``tests/infra/test_parity.py`` checks the two agree.
+Returns the environment (``ROOMCRAFT_*`` variables) that points the handlers at them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from shared.resources import (
+    BUCKETS,
+    EVENT_BUS,
+    EVENT_SOURCE,
+    QUEUES,
+    TABLES,
+    BucketSpec,
+    QueueSpec,
+    TableSpec,
+    local_name,
+)
+
+DAY = 86400
+
+
+def _client(service: str, endpoint_url: str | None, region: str) -> Any:
+    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+
+
+def create_table(dynamodb: Any, spec: TableSpec, name: str) -> None:
+    keys = [spec.hash_key] + ([spec.range_key] if spec.range_key else [])
+    attributes = {k.name: k.type for k in keys}
+    for index in spec.indexes:
+        attributes[index.hash_key.name] = index.hash_key.type
+        if index.range_key:
+            attributes[index.range_key.name] = index.range_key.type
+    request: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
+        "KeySchema": [{"AttributeName": spec.hash_key.name, "KeyType": "HASH"}]
+        + ([{"AttributeName": spec.range_key.name, "KeyType": "RANGE"}] if spec.range_key else []),
+    }
+    if spec.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.hash_key.name, "KeyType": "HASH"}]
+                + ([{"AttributeName": index.range_key.name, "KeyType": "RANGE"}] if index.range_key else []),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in spec.indexes
+        ]
+    dynamodb.create_table(**request)
+    if spec.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+        )
+
+
+def create_queue(sqs: Any, spec: QueueSpec, stage: str) -> tuple[str, str]:
+    dlq_url = sqs.create_queue(
+        QueueName=local_name(stage, spec.dlq_id),
+        Attributes={"MessageRetentionPeriod": str(spec.dlq_retention_days * DAY)},
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName=local_name(stage, spec.id),
+        Attributes={
+            "VisibilityTimeout": str(spec.visibility_timeout_seconds),
+            "MessageRetentionPeriod": str(spec.retention_days * DAY),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}),
+        },
+    )["QueueUrl"]
+    return url, dlq_url
+
+
+def create_bucket(s3: Any, spec: BucketSpec, name: str, region: str) -> None:
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    if spec.expire_prefixes:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={
+                "Rules": [
+                    {"ID": f"expire-{prefix.strip('/')}", "Filter": {"Prefix": prefix}, "Status": "Enabled",
+                     "Expiration": {"Days": days}}
+                    for prefix, days in spec.expire_prefixes
+                ]
+            },
+        )
+    # Browsers post uploads straight to the bucket.
+    s3.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={
+            "CORSRules": [{"AllowedMethods": ["GET", "POST", "PUT"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"]}]
+        },
+    )
+
+
+def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "us-east-1") -> dict[str, str]:
+    """Create every resource; return ``{env var: physical name or URL}``."""
+    env: dict[str, str] = {}
+    dynamodb = _client("dynamodb", endpoint_url, region)
+    for table in TABLES:
+        name = local_name(stage, table.id)
+        create_table(dynamodb, table, name)
+        env[table.env_var] = name
+
+    sqs = _client("sqs", endpoint_url, region)
+    queue_arns: dict[str, str] = {}
+    for queue in QUEUES:
+        url, dlq_url = create_queue(sqs, queue, stage)
+        env[queue.env_var] = url
+        queue_arns[queue.id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+
+    s3 = _client("s3", endpoint_url, region)
+    for bucket in BUCKETS:
+        name = local_name(stage, bucket.id)
+        create_bucket(s3, bucket, name, region)
+        env[bucket.env_var] = name
+
+    events = _client("events", endpoint_url, region)
+    bus_name = local_name(stage, EVENT_BUS.id)
+    events.create_event_bus(Name=bus_name)
+    env[EVENT_BUS.env_var] = bus_name
+    for rule in EVENT_BUS.rules:
+        events.put_rule(
+            Name=local_name(stage, rule.id),
+            EventBusName=bus_name,
+            Description=rule.description,
+            EventPattern=json.dumps(
+                {"source": [EVENT_SOURCE], "detail-type": [{"prefix": rule.detail_type_prefix}]}
+            ),
+        )
+        events.put_targets(
+            Rule=local_name(stage, rule.id),
+            EventBusName=bus_name,
+            Targets=[{"Id": rule.target_queue, "Arn": queue_arns[rule.target_queue]}],
+        )
+    return env

@@ -1,0 +1,167 @@
+"""The one definition of Roomcraft's cloud resources.
+
+Both the CDK app (``infra/``) and the embedded local cloud (``shared.local``) build their
+tables, queues, buckets, bus and rules from these specs, and a parity test compares the two.
+Pure data: no boto3, no CDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    hash_key: KeySpec
+    range_key: KeySpec | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    id: str
+    """Logical id; the CDK construct id and the local table name suffix."""
+    env_var: str
+    """Environment variable through which functions learn the physical name."""
+    hash_key: KeySpec
+    range_key: KeySpec | None = None
+    indexes: tuple[IndexSpec, ...] = ()
+    ttl_attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    id: str
+    env_var: str
+    visibility_timeout_seconds: int
+    max_receive_count: int
+    """Deliveries before a message moves to the queue's dead-letter queue."""
+    consumer: str
+    """The function (folder under ``functions/``) that consumes this queue."""
+    batch_size: int = 10
+    retention_days: int = 4
+    dlq_retention_days: int = 14
+
+    @property
+    def dlq_id(self) -> str:
+        return f"{self.id}-dlq"
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    id: str
+    env_var: str
+    expire_prefixes: tuple[tuple[str, int], ...] = ()
+    """(prefix, days) lifecycle expiry rules."""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    description: str
+    detail_type_prefix: str
+    target_queue: str
+
+
+@dataclass(frozen=True)
+class BusSpec:
+    id: str
+    env_var: str
+    source: str
+    archive_retention_days: int = 30
+    rules: tuple[RuleSpec, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    id: str
+    """Folder under ``functions/``; the handler is ``handler.handler`` in it."""
+    timeout_seconds: int
+    memory_mb: int
+    max_concurrency: int | None = None
+    """SQS event-source maximum concurrency: how many copies may consume the queue at once."""
+
+
+WORKER_TIMEOUT_SECONDS = 120
+
+DESIGNS_TABLE = TableSpec(
+    id="designs",
+    env_var="ROOMCRAFT_DESIGNS_TABLE",
+    hash_key=KeySpec("tenant_id"),
+    range_key=KeySpec("design_id"),
+)
+
+UPLOADS_TABLE = TableSpec(
+    id="uploads",
+    env_var="ROOMCRAFT_UPLOADS_TABLE",
+    hash_key=KeySpec("tenant_id"),
+    range_key=KeySpec("upload_id"),
+    ttl_attribute="expires_at_epoch",
+)
+
+TABLES: tuple[TableSpec, ...] = (DESIGNS_TABLE, UPLOADS_TABLE)
+
+GENERATE_QUEUE = QueueSpec(
+    id="generate",
+    env_var="ROOMCRAFT_GENERATE_QUEUE_URL",
+    # At least 6x the worker timeout, as AWS recommends for Lambda event sources.
+    visibility_timeout_seconds=6 * WORKER_TIMEOUT_SECONDS,
+    max_receive_count=5,
+    consumer="worker",
+    batch_size=5,
+)
+
+WEBHOOK_QUEUE = QueueSpec(
+    id="webhooks",
+    env_var="ROOMCRAFT_WEBHOOK_QUEUE_URL",
+    visibility_timeout_seconds=180,
+    max_receive_count=10,
+    consumer="dispatcher",
+)
+
+QUEUES: tuple[QueueSpec, ...] = (GENERATE_QUEUE, WEBHOOK_QUEUE)
+
+UPLOADS_BUCKET = BucketSpec(
+    id="uploads",
+    env_var="ROOMCRAFT_UPLOADS_BUCKET",
+    expire_prefixes=(("uploads/", 7), ("work/", 7)),
+)
+OUTPUTS_BUCKET = BucketSpec(id="outputs", env_var="ROOMCRAFT_OUTPUTS_BUCKET")
+
+BUCKETS: tuple[BucketSpec, ...] = (UPLOADS_BUCKET, OUTPUTS_BUCKET)
+
+EVENT_SOURCE = "roomcraft"
+
+EVENT_BUS = BusSpec(
+    id="events",
+    env_var="ROOMCRAFT_EVENT_BUS_NAME",
+    source=EVENT_SOURCE,
+    rules=(
+        RuleSpec(
+            id="design-status-to-webhooks",
+            description="Every design status event goes to the webhook dispatcher",
+            detail_type_prefix="design.",
+            target_queue=WEBHOOK_QUEUE.id,
+        ),
+    ),
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(id="api", timeout_seconds=29, memory_mb=1024),
+    # Bounded concurrency protects the GPU provider from a burst of queued designs.
+    FunctionSpec(id="worker", timeout_seconds=WORKER_TIMEOUT_SECONDS, memory_mb=2048, max_concurrency=10),
+)
+
+
+def local_name(stage: str, resource_id: str) -> str:
+    """Physical name the embedded local cloud gives a resource."""
+    return f"roomcraft-{stage}-{resource_id}"

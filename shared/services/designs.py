@@ -1,0 +1,196 @@
+"""Use cases behind the API (and the S3 inbox): create, read, list and cancel designs."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain.clock import utcnow
+from shared.domain.design import MAX_SEED, MAX_VARIANTS, Brief, Design, Origin, SourceImage
+from shared.domain.errors import (
+    ConcurrentUpdate,
+    DesignNotCancelable,
+    UnsupportedProvider,
+    UploadIncomplete,
+    ValidationFailed,
+)
+from shared.domain.events import design_event
+from shared.domain.ids import new_id, new_secret_token
+from shared.domain.messages import GenerationMessage
+from shared.domain.ports import DesignStore, EventSink, JobQueue, ObjectStore, UploadStore
+from shared.domain.status import DesignStatus
+from shared.domain.styles import get_room_type, get_style, parse_palette
+from shared.domain.upload import ACCEPTED_CONTENT_TYPES, Upload, upload_key
+from shared.providers.registry import typical_seconds
+from shared.settings import Settings
+
+
+class DesignRequest(BaseModel):
+    """A request for a design, from the API or from an inbox drop."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    upload_id: str | None = None
+    image_url: str | None = None
+    room_type: str
+    style: str
+    palette: list[str] | str | None = None
+    prompt: str | None = Field(default=None, max_length=2000)
+    variants: int = Field(default=1, ge=1, le=MAX_VARIANTS)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    provider: str | None = None
+
+
+class UploadSlot(BaseModel):
+    upload: Upload
+    url: str
+    fields: dict[str, str]
+
+
+UrlCheck = Callable[[str], None]
+
+
+class DesignService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        designs: DesignStore,
+        uploads: UploadStore,
+        upload_bucket: ObjectStore,
+        queue: JobQueue,
+        events: EventSink,
+        check_image_url: UrlCheck,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._settings = settings
+        self._designs = designs
+        self._uploads = uploads
+        self._bucket = upload_bucket
+        self._queue = queue
+        self._events = events
+        self._check_image_url = check_image_url
+        self._clock = clock
+
+    # --- uploads ---------------------------------------------------------------------
+    def create_upload(self, tenant_id: str, *, content_type: str) -> UploadSlot:
+        if content_type not in ACCEPTED_CONTENT_TYPES:
+            raise ValidationFailed(
+                f"content_type must be one of {sorted(ACCEPTED_CONTENT_TYPES)}",
+                details={"content_type": content_type},
+            )
+        now = self._clock()
+        upload_id = new_id("upl")
+        upload = Upload(
+            upload_id=upload_id,
+            tenant_id=tenant_id,
+            key=upload_key(tenant_id, upload_id),
+            content_type=content_type,
+            max_bytes=self._settings.max_upload_bytes,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._settings.upload_url_ttl_seconds),
+        )
+        url, fields = self._bucket.presigned_post(
+            upload.key,
+            content_type=content_type,
+            max_bytes=upload.max_bytes,
+            expires_seconds=self._settings.upload_url_ttl_seconds,
+        )
+        self._uploads.create(upload)
+        return UploadSlot(upload=upload, url=url, fields=fields)
+
+    # --- designs ---------------------------------------------------------------------
+    def create(
+        self,
+        tenant_id: str,
+        request: DesignRequest,
+        *,
+        request_id: str | None = None,
+        origin: Origin = Origin.API,
+        batch_id: str | None = None,
+    ) -> Design:
+        brief = self._brief(request)
+        provider = self._provider(request.provider)
+        source = self._source(tenant_id, request)
+        now = self._clock()
+        design = Design(
+            design_id=new_id("dsn"),
+            tenant_id=tenant_id,
+            origin=origin,
+            source=source,
+            brief=brief,
+            provider=provider,
+            storage_token=new_secret_token(),
+            created_at=now,
+            updated_at=now,
+            eta=now + timedelta(seconds=self._settings.queue_estimate_seconds + typical_seconds(provider)),
+            request_id=request_id,
+            batch_id=batch_id,
+        )
+        self._designs.create(design)
+        self._queue.enqueue(GenerationMessage(tenant_id=tenant_id, design_id=design.design_id))
+        self._events.publish(design_event(design, previous=None))
+        return design
+
+    def get(self, tenant_id: str, design_id: str) -> Design:
+        return self._designs.get(tenant_id, design_id)
+
+    def list(
+        self, tenant_id: str, *, limit: int, cursor: str | None, status: DesignStatus | None = None
+    ) -> tuple[list[Design], str | None]:
+        return self._designs.list(tenant_id, limit=limit, cursor=cursor, status=status)
+
+    def cancel(self, tenant_id: str, design_id: str) -> Design:
+        """Cancel unless it is too late; cancelling a canceled design is a no-op."""
+        for _ in range(5):
+            design = self._designs.get(tenant_id, design_id)
+            if design.status is DesignStatus.CANCELED:
+                return design
+            if design.status.is_terminal or design.status is DesignStatus.FINALIZING:
+                raise DesignNotCancelable(
+                    f"design {design_id} is {design.status.value} and can no longer be canceled"
+                )
+            canceled = design.transition(DesignStatus.CANCELED, now=self._clock())
+            try:
+                self._designs.save_if_unchanged(design, canceled)
+            except ConcurrentUpdate:
+                continue  # the worker moved it on meanwhile: look again
+            self._events.publish(design_event(canceled, previous=design.status))
+            return canceled
+        raise ConcurrentUpdate(f"design {design_id} keeps changing; try again")
+
+    # --- validation ------------------------------------------------------------------
+    def _brief(self, request: DesignRequest) -> Brief:
+        room_type = get_room_type(request.room_type)
+        style = get_style(request.style)
+        return Brief(
+            room_type=room_type.id,
+            style=style.id,
+            palette=parse_palette(request.palette),
+            prompt=(request.prompt or "").strip() or None,
+            variants=request.variants,
+            seed=request.seed if request.seed is not None else secrets.randbelow(MAX_SEED),
+        )
+
+    def _provider(self, requested: str | None) -> str:
+        provider = requested or self._settings.provider
+        if provider not in self._settings.providers_allowed:
+            raise UnsupportedProvider(
+                f"provider {provider!r} is not enabled here; use one of {sorted(self._settings.providers_allowed)}"
+            )
+        return provider
+
+    def _source(self, tenant_id: str, request: DesignRequest) -> SourceImage:
+        if (request.upload_id is None) == (request.image_url is None):
+            raise ValidationFailed("give exactly one of upload_id or image_url")
+        if request.image_url is not None:
+            self._check_image_url(request.image_url)
+            return SourceImage(url=request.image_url)
+        assert request.upload_id is not None
+        upload = self._uploads.get(tenant_id, request.upload_id)
+        if self._bucket.size_of(upload.key) is None:
+            raise UploadIncomplete(f"nothing has been uploaded to {upload.upload_id} yet")
+        return SourceImage(upload_id=upload.upload_id, key=upload.key)

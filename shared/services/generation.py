@@ -1,0 +1,298 @@
+"""The generation pipeline the worker runs for one design: prepare → generate → finalize.
+
+Every step starts from the stored status, so a redelivered or resumed message continues where
+the last attempt stopped instead of starting again; a lease keeps two workers off one design,
+and each step's results are stored before the status moves past it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from aws_lambda_powertools import Logger
+
+from shared.domain.clock import utcnow
+from shared.domain.design import Design, OutputImage, StoredVariant
+from shared.domain.errors import ConcurrentUpdate, DesignNotFound, RoomcraftError
+from shared.domain.events import OutputSummary, design_event
+from shared.domain.messages import GenerationMessage
+from shared.domain.ports import DesignStore, EventSink, ImageFetcher, ObjectStore, OutputStore
+from shared.domain.prompts import build_prompt
+from shared.domain.status import DesignStatus
+from shared.domain.styles import get_room_type, get_style
+from shared.imaging.prepare import prepare_image
+from shared.imaging.variants import render_output
+from shared.providers.base import Completed, GenerationRequest, InferenceProvider
+from shared.settings import Settings
+
+logger = Logger(service="roomcraft", child=True)
+
+ProviderLookup = Callable[[str], InferenceProvider]
+
+
+class RunResult(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    WAITING = "waiting_for_provider"
+    ALREADY_DONE = "already_done"
+    MISSING = "missing"
+    STOPPED = "stopped"
+
+
+class DesignBusy(RoomcraftError):
+    """Another worker holds the design's lease; this delivery is retried later."""
+
+    code = "design_busy"
+    retryable = True
+
+
+class _Stop(Exception):
+    """The design moved to a terminal status (canceled) under us: nothing more to do."""
+
+
+@dataclass(frozen=True)
+class WorkKeys:
+    """Where intermediate results live in the (private) uploads bucket."""
+
+    tenant_id: str
+    design_id: str
+
+    @property
+    def prepared(self) -> str:
+        return f"work/{self.tenant_id}/{self.design_id}/input.jpg"
+
+    def generated(self, index: int) -> str:
+        return f"work/{self.tenant_id}/{self.design_id}/generated/{index}"
+
+
+def output_key(design: Design, index: int, variant: str, extension: str) -> str:
+    return f"designs/{design.tenant_id}/{design.design_id}/{design.storage_token}/{index}/{variant}.{extension}"
+
+
+def output_summaries(design: Design, url_for: Callable[[str], str]) -> tuple[OutputSummary, ...]:
+    summaries = []
+    for output in design.outputs:
+        full = output.variant("full") or output.variants[0]
+        thumb = output.variant("thumb")
+        summaries.append(
+            OutputSummary(
+                index=output.index,
+                url=url_for(full.key),
+                thumbnail_url=url_for(thumb.key) if thumb else None,
+                width=full.width,
+                height=full.height,
+            )
+        )
+    return tuple(summaries)
+
+
+class GenerationPipeline:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        designs: DesignStore,
+        work_bucket: ObjectStore,
+        outputs: OutputStore,
+        events: EventSink,
+        fetcher: ImageFetcher,
+        providers: ProviderLookup,
+        clock: Callable[[], datetime] = utcnow,
+        worker_id: str | None = None,
+    ) -> None:
+        self._settings = settings
+        self._designs = designs
+        self._work = work_bucket
+        self._outputs = outputs
+        self._events = events
+        self._fetcher = fetcher
+        self._providers = providers
+        self._clock = clock
+        self._worker_id = worker_id or f"wrk-{uuid.uuid4().hex[:12]}"
+
+    def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
+        try:
+            design = self._designs.get(message.tenant_id, message.design_id)
+        except DesignNotFound:
+            logger.warning("design not found; dropping message", extra={"design_id": message.design_id})
+            return RunResult.MISSING
+        if design.status.is_terminal:
+            return RunResult.ALREADY_DONE
+        if not self._designs.acquire_lease(
+            design, self._worker_id, now=self._clock(), seconds=self._settings.lease_seconds
+        ):
+            raise DesignBusy(f"design {design.design_id} is being worked on by another worker")
+        try:
+            return self._advance(design, receive_count)
+        finally:
+            self._designs.release_lease(design, self._worker_id)
+
+    # --- steps -----------------------------------------------------------------------
+    def _advance(self, design: Design, receive_count: int) -> RunResult:
+        try:
+            if design.status is DesignStatus.QUEUED:
+                design = self._move(design, DesignStatus.PREPARING)
+            if design.status is DesignStatus.PREPARING:
+                design = self._prepare(design)
+            if design.status is DesignStatus.GENERATING:
+                design, finished = self._generate(design)
+                if not finished:
+                    return RunResult.WAITING
+            if design.status is DesignStatus.FINALIZING:
+                design = self._finalize(design)
+            return RunResult.SUCCEEDED if design.status is DesignStatus.SUCCEEDED else RunResult.FAILED
+        except _Stop:
+            return RunResult.STOPPED
+        except RoomcraftError as error:
+            if error.retryable and receive_count < self._settings.max_attempts:
+                raise
+            self._fail(design, error.code, error.message)
+            return RunResult.FAILED
+        except Exception:
+            if receive_count < self._settings.max_attempts:
+                raise
+            logger.exception("giving up on design after repeated failures")
+            self._fail(design, "internal_error", "staging failed on our side; the quota unit was not used")
+            return RunResult.FAILED
+
+    def _prepare(self, design: Design) -> Design:
+        keys = WorkKeys(design.tenant_id, design.design_id)
+        source = design.source
+        if source.key is not None:
+            original = self._work.read(source.key, max_bytes=self._settings.max_upload_bytes)
+        else:
+            assert source.url is not None
+            original = self._fetcher.fetch(source.url, max_bytes=self._settings.max_upload_bytes)
+        prepared = prepare_image(
+            original,
+            max_bytes=self._settings.max_upload_bytes,
+            max_pixels=self._settings.max_pixels,
+            target_long_edge=self._settings.model_input_long_edge,
+        )
+        self._work.write(keys.prepared, prepared.data, content_type="image/jpeg")
+        new_source = source.model_copy(
+            update={
+                "prepared_key": keys.prepared,
+                "width": prepared.source_width,
+                "height": prepared.source_height,
+                "prepared_width": prepared.width,
+                "prepared_height": prepared.height,
+            }
+        )
+        provider = self._providers(design.provider)
+        return self._move(design, DesignStatus.GENERATING, expected=provider.typical_seconds, source=new_source)
+
+    def _generate(self, design: Design) -> tuple[Design, bool]:
+        provider = self._providers(design.provider)
+        keys = WorkKeys(design.tenant_id, design.design_id)
+        assert design.source.prepared_key is not None
+        prepared = self._work.read(design.source.prepared_key, max_bytes=self._settings.max_upload_bytes)
+        room_type, style = get_room_type(design.brief.room_type), get_style(design.brief.style)
+        palette = design.brief.palette or style.palette
+        prompt = build_prompt(room_type=room_type, style=style, palette=palette, user_prompt=design.brief.prompt)
+        outcome = provider.start(
+            GenerationRequest(
+                design_id=design.design_id,
+                image=prepared,
+                width=design.source.prepared_width or 0,
+                height=design.source.prepared_height or 0,
+                room_type=room_type.id,
+                style=style.id,
+                palette=tuple(palette),
+                prompt=prompt.positive,
+                negative_prompt=prompt.negative,
+                variants=design.brief.variants,
+                seed=design.brief.seed,
+            )
+        )
+        if not isinstance(outcome, Completed):
+            waiting = design.model_copy(
+                update={"prediction_id": outcome.prediction_id, "version": design.version + 1, "updated_at": self._clock()}
+            )
+            self._save(design, waiting)
+            return waiting, False
+        for index, image in enumerate(outcome.images):
+            metadata = {"content-type": image.content_type, **image.metadata}
+            self._work.write(keys.generated(index), image.data, content_type=image.content_type, metadata=metadata)
+        design = self._move(
+            design,
+            DesignStatus.FINALIZING,
+            expected=2.0,
+            provider_seconds=round(outcome.provider_seconds, 3),
+            estimated_cost_usd=outcome.estimated_cost_usd,
+        )
+        return design, True
+
+    def _finalize(self, design: Design) -> Design:
+        keys = WorkKeys(design.tenant_id, design.design_id)
+        outputs: list[OutputImage] = []
+        for index in range(design.brief.variants):
+            generated = self._work.read(keys.generated(index), max_bytes=self._settings.max_upload_bytes)
+            preview = design.provider == "preview"
+            rendered = render_output(
+                generated,
+                widths=self._settings.output_widths,
+                thumbnail_width=self._settings.thumbnail_width,
+                comment=f"roomcraft:{design.provider}:{design.design_id}",
+            )
+            metadata = {"design-id": design.design_id, "provider": design.provider}
+            if preview:
+                metadata["preview"] = "true"
+            stored = []
+            for variant in rendered.variants:
+                key = output_key(design, index, variant.name, variant.extension)
+                self._outputs.write(key, variant.data, content_type=variant.content_type, metadata=metadata)
+                stored.append(
+                    StoredVariant(
+                        name=variant.name,
+                        key=key,
+                        content_type=variant.content_type,
+                        width=variant.width,
+                        height=variant.height,
+                        bytes=len(variant.data),
+                    )
+                )
+            outputs.append(
+                OutputImage(
+                    index=index,
+                    variants=tuple(stored),
+                    blurhash=rendered.blurhash,
+                    dominant_color=rendered.dominant_color,
+                    metadata=metadata,
+                )
+            )
+        return self._move(design, DesignStatus.SUCCEEDED, outputs=tuple(outputs))
+
+    # --- writes ----------------------------------------------------------------------
+    def _move(self, design: Design, target: DesignStatus, *, expected: float | None = None, **changes: object) -> Design:
+        updated = design.transition(target, now=self._clock(), expected_seconds=expected, **changes)
+        self._save(design, updated)
+        outputs = output_summaries(updated, self._outputs.url_for) if target is DesignStatus.SUCCEEDED else ()
+        self._events.publish(design_event(updated, previous=design.status, outputs=outputs))
+        logger.info("design moved", extra={"design_id": design.design_id, "from": design.status, "to": target})
+        return updated
+
+    def _save(self, previous: Design, updated: Design) -> None:
+        try:
+            self._designs.save_if_unchanged(previous, updated)
+        except ConcurrentUpdate:
+            current = self._designs.get(previous.tenant_id, previous.design_id)
+            if current.status.is_terminal:
+                raise _Stop from None
+            raise
+
+    def _fail(self, design: Design, code: str, message: str) -> None:
+        current = self._designs.get(design.tenant_id, design.design_id)
+        if current.status.is_terminal:
+            return
+        failed = current.fail(code, message, now=self._clock())
+        try:
+            self._save(current, failed)
+        except _Stop:
+            return
+        self._events.publish(design_event(failed, previous=current.status))
+        logger.info("design failed", extra={"design_id": design.design_id, "code": code})

@@ -1,0 +1,62 @@
+"""Runtime settings, read once per container from ``ROOMCRAFT_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ProviderName = Literal["preview", "replicate", "sagemaker"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROOMCRAFT_", extra="ignore", frozen=True)
+
+    stage: str = "local"
+    region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    aws_endpoint_url: str | None = None
+    """The AWS API emulator's address on a laptop; unset in the cloud."""
+
+    # Physical resource names; the env var names come from shared.resources.
+    designs_table: str = "roomcraft-local-designs"
+    uploads_table: str = "roomcraft-local-uploads"
+    generate_queue_url: str = ""
+    webhook_queue_url: str = ""
+    uploads_bucket: str = "roomcraft-local-uploads"
+    outputs_bucket: str = "roomcraft-local-outputs"
+    event_bus_name: str = "roomcraft-local-events"
+    cdn_base_url: str = ""
+    """Base of public output URLs (CloudFront in the cloud, the emulator's S3 locally)."""
+
+    provider: ProviderName = "preview"
+    allowed_providers: tuple[ProviderName, ...] = ()
+    """Providers a request may pick with ``provider``; the configured one is always allowed."""
+    default_tenant: str = "tnt_default"
+
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_pixels: int = 100_000_000
+    """Decompression-bomb guard: 100 MP accepts 48 MP phone photos, refuses 30000x30000."""
+    model_input_long_edge: int = 1024
+    output_widths: tuple[int, ...] = (2048, 1024, 512)
+    thumbnail_width: int = 256
+    upload_url_ttl_seconds: int = 900
+    upload_retention_days: int = 7
+    fetch_timeout_seconds: float = 10.0
+    allow_loopback_urls: bool = False
+    """Local development only: lets image URLs point at 127.0.0.1."""
+    lease_seconds: int = 150
+    """How long a worker owns a design before another delivery may take it over."""
+    max_attempts: int = 4
+    """Deliveries of one generation message before the design fails for good."""
+    queue_estimate_seconds: float = 2.0
+
+    @property
+    def providers_allowed(self) -> frozenset[str]:
+        return frozenset({self.provider, *self.allowed_providers})
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
