@@ -1,0 +1,42 @@
+# Roomcraft's front door. Every target works in a fresh clone (it installs what it needs).
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: install demo dev test unit lint format typecheck synth layer bench clean
+
+install: ## Python deps from the lock file into .venv
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --quiet
+
+demo: install ## Stage the bundled sample photo end to end on the embedded local cloud
+	$(UV) run roomcraft demo
+
+dev: install ## Local cloud + API on http://127.0.0.1:8787 (docs at /docs) until Ctrl-C
+	$(UV) run roomcraft dev
+
+test: install lint ## Lint, type-check, then every test suite (offline)
+	$(UV) run pytest -n 2 --dist loadfile
+
+unit: install
+	$(UV) run pytest tests/unit -q
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+format: install
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+synth: install ## Synthesize the CloudFormation template into cdk.out/ (offline)
+	$(UV) run python -m infra.app
+
+layer: install ## Build the Lambda dependency layer into layers/build/ (no Docker)
+	$(UV) run python layers/build_layer.py
+
+bench: install ## Benchmarks; results in bench/results/*.json
+	$(UV) run python -m bench
+
+clean:
+	rm -rf cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache roomcraft-output

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from shared.adapters.safe_http import check_url, is_allowed_address
+from shared.domain.errors import ImageUrlRefused
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",  # cloud metadata service
+        "100.64.0.1",  # carrier-grade NAT
+        "0.0.0.0",
+        "224.0.0.1",  # multicast
+        "240.0.0.1",  # reserved
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",  # IPv4-mapped loopback
+        "::ffff:169.254.169.254",
+    ],
+)
+def test_private_and_special_addresses_are_refused(address: str) -> None:
+    assert not is_allowed_address(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
+def test_public_addresses_are_allowed(address: str) -> None:
+    assert is_allowed_address(ipaddress.ip_address(address))
+
+
+def test_loopback_only_when_allowed() -> None:
+    assert is_allowed_address(ipaddress.ip_address("127.0.0.1"), allow_loopback=True)
+    assert not is_allowed_address(ipaddress.ip_address("10.0.0.1"), allow_loopback=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://93.184.215.14/room.jpg", "https"),
+        ("ftp://example.com/room.jpg", "https"),
+        ("https://169.254.169.254/latest/meta-data", "not a public address"),
+        ("https://[::1]/room.jpg", "not a public address"),
+        ("https://user:pw@93.184.215.14/room.jpg", "credentials"),
+        ("https:///room.jpg", "no host"),
+        ("http://127.0.0.1:9/room.jpg", "https"),  # loopback http only in local mode
+    ],
+)
+def test_refused_urls_say_why(url: str, fragment: str) -> None:
+    with pytest.raises(ImageUrlRefused) as raised:
+        check_url(url, resolve=False)
+    assert fragment in raised.value.message
+    assert raised.value.code == "image_url_refused"
+
+
+def test_local_mode_accepts_http_to_loopback() -> None:
+    check_url("http://127.0.0.1:8000/room.jpg", allow_loopback=True, resolve=False)
+
+
+def test_https_to_a_public_literal_is_accepted() -> None:
+    check_url("https://93.184.215.14/room.jpg", resolve=False)
