@@ -43,7 +43,7 @@ def stage(args: argparse.Namespace) -> int:
             settings = {"ROOMCRAFT_PROVIDER": args.provider} if args.provider else {}
             try:
                 cloud = stack.enter_context(LocalCloud(settings=settings))
-            except Exception as error:  # noqa: BLE001 - report any boot failure plainly
+            except Exception as error:
                 _say(f"error: the local cloud did not start: {error}")
                 return EXIT_ENVIRONMENT
             api_url = cloud.api_url
@@ -145,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     from shared.local.cloud import DEFAULT_API_PORT
 
     dev_parser = commands.add_parser("dev", help="run the local cloud and the API until Ctrl-C")
-    dev_parser.add_argument("--port", type=int, default=DEFAULT_API_PORT, help=f"API port (default {DEFAULT_API_PORT})")
+    dev_parser.add_argument(
+        "--port", type=int, default=DEFAULT_API_PORT, help=f"API port (default {DEFAULT_API_PORT})"
+    )
     dev_parser.set_defaults(run=dev)
     return parser
 

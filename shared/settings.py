@@ -36,8 +36,9 @@ class Settings(BaseSettings):
     default_tenant: str = "tnt_default"
 
     max_upload_bytes: int = 25 * 1024 * 1024
-    max_pixels: int = 100_000_000
-    """Decompression-bomb guard: 100 MP accepts 48 MP phone photos, refuses 30000x30000."""
+    max_pixels: int = 89_000_000
+    """Decompression-bomb guard: accepts 48 MP phone photos, refuses 30000x30000. Kept under
+    Pillow's own limit (89.4 MP), which we do not raise because it is process-global."""
     model_input_long_edge: int = 1024
     output_widths: tuple[int, ...] = (2048, 1024, 512)
     thumbnail_width: int = 256

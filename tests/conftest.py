@@ -20,13 +20,19 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
-def room_photo(width: int = 800, height: int = 600, *, fmt: str = "JPEG", colour: tuple[int, int, int] = (180, 170, 150)) -> bytes:
+def room_photo(
+    width: int = 800, height: int = 600, *, fmt: str = "JPEG", colour: tuple[int, int, int] = (180, 170, 150)
+) -> bytes:
     """A small drawn room: walls, floor and a window, enough structure for the pipeline."""
     image = Image.new("RGB", (width, height), colour)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, int(height * 0.65), width, height), fill=(120, 90, 60))
-    draw.rectangle((int(width * 0.35), int(height * 0.15), int(width * 0.65), int(height * 0.5)), fill=(220, 235, 250))
-    draw.rectangle((int(width * 0.1), int(height * 0.5), int(width * 0.3), int(height * 0.8)), fill=(60, 60, 70))
+    draw.rectangle(
+        (int(width * 0.35), int(height * 0.15), int(width * 0.65), int(height * 0.5)), fill=(220, 235, 250)
+    )
+    draw.rectangle(
+        (int(width * 0.1), int(height * 0.5), int(width * 0.3), int(height * 0.8)), fill=(60, 60, 70)
+    )
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
@@ -21,7 +22,10 @@ def stage_design(record: SQSRecord) -> str:
     try:
         message = GenerationMessage.model_validate_json(record.body)
     except ValidationError as error:
-        logger.error("malformed generation message", extra={"code": MalformedMessage.code, "message_id": record.message_id})
+        logger.error(
+            "malformed generation message",
+            extra={"code": MalformedMessage.code, "message_id": record.message_id},
+        )
         metrics.add_metric(name="MalformedMessages", unit=MetricUnit.Count, value=1)
         raise MalformedMessage(f"message {record.message_id} is not a generation message") from error
     logger.append_keys(design_id=message.design_id, tenant_id=message.tenant_id)
@@ -35,5 +39,7 @@ def stage_design(record: SQSRecord) -> str:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(event=event, record_handler=stage_design, processor=processor, context=context)
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=stage_design, processor=processor, context=context
+    )

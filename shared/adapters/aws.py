@@ -22,7 +22,7 @@ _CONFIG = Config(
 def client(service: str) -> Any:
     settings = get_settings()
     return boto3.session.Session().client(
-        service,  # type: ignore[call-overload]
+        service,
         region_name=settings.region,
         endpoint_url=settings.aws_endpoint_url,
         config=_CONFIG,

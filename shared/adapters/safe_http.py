@@ -68,7 +68,9 @@ def check_url(url: str, *, allow_loopback: bool = False, resolve: bool = True) -
     if literal is not None and not is_allowed_address(literal, allow_loopback=allow_loopback):
         raise AddressRefused(f"{host} is not a public address")
     if resolve:
-        resolve_checked(host, parts.port or (443 if parts.scheme == "https" else 80), allow_loopback=allow_loopback)
+        resolve_checked(
+            host, parts.port or (443 if parts.scheme == "https" else 80), allow_loopback=allow_loopback
+        )
 
 
 def _names_loopback(host: str) -> bool:
@@ -148,7 +150,9 @@ class ImageUrlFetcher:
                 http.stream("GET", url) as response,
             ):
                 if response.is_redirect:
-                    raise SourceFetchFailed(f"the image URL redirects ({response.status_code}); give the final URL")
+                    raise SourceFetchFailed(
+                        f"the image URL redirects ({response.status_code}); give the final URL"
+                    )
                 if response.status_code != 200:
                     raise SourceFetchFailed(f"the image URL answered HTTP {response.status_code}")
                 declared = response.headers.get("content-length")

@@ -47,9 +47,18 @@ def request_id_of(request: Request) -> str:
     return str(getattr(request.state, "request_id", "unknown"))
 
 
-def error_response(request: Request, status: int, code: str, message: str, details: dict | None = None) -> JSONResponse:
+def error_response(
+    request: Request, status: int, code: str, message: str, details: dict | None = None
+) -> JSONResponse:
     body = ErrorResponse.model_validate(
-        {"error": {"code": code, "message": message, "request_id": request_id_of(request), "details": details or {}}}
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "request_id": request_id_of(request),
+                "details": details or {},
+            }
+        }
     )
     return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
 
@@ -77,7 +86,9 @@ def create_app() -> FastAPI:
     )
 
     @app.middleware("http")
-    async def assign_request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def assign_request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         event = request.scope.get("aws.event") or {}
         request_id = (
             event.get("requestContext", {}).get("requestId")
@@ -105,7 +116,9 @@ def create_app() -> FastAPI:
             {"location": ".".join(str(p) for p in problem["loc"]), "message": problem["msg"]}
             for problem in error.errors()
         ]
-        return error_response(request, 422, "validation_failed", "the request is not valid", {"problems": problems})
+        return error_response(
+            request, 422, "validation_failed", "the request is not valid", {"problems": problems}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -120,7 +133,9 @@ def register_routes(app: FastAPI) -> None:
     @app.get("/v1/health", tags=["meta"])
     def health() -> Health:
         settings = get_settings()
-        return Health(status="ok", version=VERSION, stage=settings.stage, provider=settings.provider, time=utcnow())
+        return Health(
+            status="ok", version=VERSION, stage=settings.stage, provider=settings.provider, time=utcnow()
+        )
 
     @app.get("/v1/styles", tags=["catalogue"])
     def styles() -> Catalogue:

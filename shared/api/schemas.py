@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.domain.design import Design, MAX_SEED, MAX_VARIANTS
+from shared.domain.design import MAX_SEED, MAX_VARIANTS, Design
 from shared.domain.status import DesignStatus
 from shared.services.designs import DesignRequest, UploadSlot
 
@@ -142,7 +142,9 @@ class DesignView(BaseModel):
                     width=full.width,
                     height=full.height,
                     variants={
-                        v.name: VariantView(url=url_for(v.key), width=v.width, height=v.height, content_type=v.content_type)
+                        v.name: VariantView(
+                            url=url_for(v.key), width=v.width, height=v.height, content_type=v.content_type
+                        )
                         for v in output.variants
                     },
                     blurhash=output.blurhash,

@@ -19,7 +19,9 @@ class ApiError(RuntimeError):
         self.status = status
         self.code = error.get("code", "http_error")
         self.request_id = error.get("request_id")
-        super().__init__(f"{self.code}: {error.get('message', body)} (HTTP {status}, request {self.request_id})")
+        super().__init__(
+            f"{self.code}: {error.get('message', body)} (HTTP {status}, request {self.request_id})"
+        )
 
 
 class RoomcraftClient:
@@ -35,7 +37,7 @@ class RoomcraftClient:
         body = response.json() if response.content else {}
         if response.status_code >= 400:
             raise ApiError(response.status_code, body)
-        return body  # type: ignore[no-any-return]
+        return body
 
     def upload(self, photo: Path, content_type: str | None = None) -> str:
         """Upload a photo with the presigned POST; returns the upload id."""
@@ -43,7 +45,10 @@ class RoomcraftClient:
         slot = self._call("POST", "/v1/uploads", json={"content_type": content_type})
         with photo.open("rb") as handle:
             response = httpx.post(
-                slot["url"], data=slot["fields"], files={"file": (photo.name, handle, content_type)}, timeout=120
+                slot["url"],
+                data=slot["fields"],
+                files={"file": (photo.name, handle, content_type)},
+                timeout=120,
             )
         if response.status_code not in (200, 201, 204):
             raise RuntimeError(f"upload to storage failed: HTTP {response.status_code} {response.text[:200]}")

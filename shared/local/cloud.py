@@ -142,9 +142,9 @@ class QueuePoller:
         self._handler = handler
         self._retry_delay = retry_delay
         self._sqs = aws_client("sqs")
-        self._arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        self._arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.batches = 0
@@ -182,8 +182,11 @@ class QueuePoller:
 
     def _deliver(self, messages: list[dict[str, Any]], memory_mb: int, timeout: int) -> None:
         event = sqs_event(messages, self._arn, os.environ.get("AWS_REGION", "us-east-1"))
-        context = LambdaContext(function_name=f"roomcraft-{self.spec.consumer}", memory_limit_in_mb=memory_mb,
-                                timeout_seconds=timeout)
+        context = LambdaContext(
+            function_name=f"roomcraft-{self.spec.consumer}",
+            memory_limit_in_mb=memory_mb,
+            timeout_seconds=timeout,
+        )
         try:
             response = self._handler(event, context) or {}
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
@@ -193,36 +196,62 @@ class QueuePoller:
         for message in messages:
             if message["MessageId"] in failed:
                 self._sqs.change_message_visibility(
-                    QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self._retry_delay
+                    QueueUrl=self._url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self._retry_delay,
                 )
             else:
                 self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
 
 
-class ApiServer:
-    def __init__(self, port: int) -> None:
-        import uvicorn
+class AsgiServer:
+    """uvicorn in a background thread."""
 
-        from shared.api.app import create_app
+    def __init__(self, app: Any, port: int, name: str) -> None:
+        import uvicorn
 
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self._server = uvicorn.Server(
-            uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
         )
-        self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
 
     def start(self, timeout: float = 15.0) -> None:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"the API did not start on port {self.port}")
+                raise RuntimeError(f"{self._thread.name} did not start on port {self.port}")
             time.sleep(0.05)
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+def local_cdn_app(bucket: str) -> Any:
+    """Stands in for CloudFront with Origin Access Control: the bucket stays private and this
+    origin reads it with its own credentials, serving objects read-only with their cache headers."""
+    from botocore.exceptions import ClientError
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    s3 = aws_client("s3")
+
+    def serve(request: Request) -> Response:
+        key = request.path_params["key"]
+        try:
+            found = s3.get_object(Bucket=bucket, Key=key)
+        except ClientError:
+            return Response(status_code=404, content="not found")
+        body = b"" if request.method == "HEAD" else found["Body"].read()
+        headers = {"Cache-Control": found.get("CacheControl", "no-cache"), "ETag": found.get("ETag", "")}
+        return Response(content=body, media_type=found.get("ContentType"), headers=headers)
+
+    return Starlette(routes=[Route("/{key:path}", serve, methods=["GET", "HEAD"])])
 
 
 class LocalCloud:
@@ -242,7 +271,8 @@ class LocalCloud:
         self._overrides = settings or {}
         self._worker_threads = worker_threads
         self.env: dict[str, str] = {}
-        self.api: ApiServer | None = None
+        self.api: AsgiServer | None = None
+        self.cdn: AsgiServer | None = None
         self.pollers: dict[str, QueuePoller] = {}
         self._saved_env: dict[str, str | None] = {}
 
@@ -257,23 +287,33 @@ class LocalCloud:
 
         self.moto.start()
         self._set_env(LOCAL_CREDENTIALS)
-        self._set_env({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-                       "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING")})
+        self._set_env(
+            {
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            }
+        )
         resources = provision_resources(stage=self.stage, endpoint_url=self.moto.url)
-        outputs_bucket = resources["ROOMCRAFT_OUTPUTS_BUCKET"]
+        cdn_port = free_port()
         self.env = {
             **resources,
             "ROOMCRAFT_STAGE": self.stage,
             "ROOMCRAFT_AWS_ENDPOINT_URL": self.moto.url,
-            # The emulator serves objects by path; it stands in for CloudFront locally.
-            "ROOMCRAFT_CDN_BASE_URL": f"{self.moto.url}/{outputs_bucket}",
+            # Any other boto3 client in this process (tests, scripts) talks to the emulator too.
+            "AWS_ENDPOINT_URL": self.moto.url,
+            "ROOMCRAFT_CDN_BASE_URL": f"http://127.0.0.1:{cdn_port}",
             "ROOMCRAFT_ALLOW_LOOPBACK_URLS": "true",
             **self._overrides,
         }
         self._set_env(self.env)
         wiring.reset()
-        self.api = ApiServer(self._api_port)
+        from shared.api.app import create_app
+
+        self.api = AsgiServer(create_app(), self._api_port, "api")
         self.api.start()
+        self.cdn = AsgiServer(local_cdn_app(self.env["ROOMCRAFT_OUTPUTS_BUCKET"]), cdn_port, "cdn")
+        self.cdn.start()
         for spec in QUEUES:
             handler = load_handler(spec.consumer)
             if handler is None:
@@ -286,8 +326,9 @@ class LocalCloud:
     def stop(self) -> None:
         for poller in self.pollers.values():
             poller.stop()
-        if self.api:
-            self.api.stop()
+        for server in (self.api, self.cdn):
+            if server:
+                server.stop()
         self.moto.stop()
         for name, value in self._saved_env.items():
             if value is None:

@@ -27,7 +27,7 @@ DAY = 86400
 
 
 def _client(service: str, endpoint_url: str | None, region: str) -> Any:
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url)
 
 
 def create_table(dynamodb: Any, spec: TableSpec, name: str) -> None:
@@ -66,13 +66,17 @@ def create_queue(sqs: Any, spec: QueueSpec, stage: str) -> tuple[str, str]:
         QueueName=local_name(stage, spec.dlq_id),
         Attributes={"MessageRetentionPeriod": str(spec.dlq_retention_days * DAY)},
     )["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     url = sqs.create_queue(
         QueueName=local_name(stage, spec.id),
         Attributes={
             "VisibilityTimeout": str(spec.visibility_timeout_seconds),
             "MessageRetentionPeriod": str(spec.retention_days * DAY),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}
+            ),
         },
     )["QueueUrl"]
     return url, dlq_url
@@ -88,8 +92,12 @@ def create_bucket(s3: Any, spec: BucketSpec, name: str, region: str) -> None:
             Bucket=name,
             LifecycleConfiguration={
                 "Rules": [
-                    {"ID": f"expire-{prefix.strip('/')}", "Filter": {"Prefix": prefix}, "Status": "Enabled",
-                     "Expiration": {"Days": days}}
+                    {
+                        "ID": f"expire-{prefix.strip('/')}",
+                        "Filter": {"Prefix": prefix},
+                        "Status": "Enabled",
+                        "Expiration": {"Days": days},
+                    }
                     for prefix, days in spec.expire_prefixes
                 ]
             },
@@ -98,7 +106,9 @@ def create_bucket(s3: Any, spec: BucketSpec, name: str, region: str) -> None:
     s3.put_bucket_cors(
         Bucket=name,
         CORSConfiguration={
-            "CORSRules": [{"AllowedMethods": ["GET", "POST", "PUT"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"]}]
+            "CORSRules": [
+                {"AllowedMethods": ["GET", "POST", "PUT"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"]}
+            ]
         },
     )
 
@@ -115,11 +125,11 @@ def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "
     sqs = _client("sqs", endpoint_url, region)
     queue_arns: dict[str, str] = {}
     for queue in QUEUES:
-        url, dlq_url = create_queue(sqs, queue, stage)
+        url, _ = create_queue(sqs, queue, stage)
         env[queue.env_var] = url
-        queue_arns[queue.id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        queue_arns[queue.id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
 
     s3 = _client("s3", endpoint_url, region)
     for bucket in BUCKETS:

@@ -178,9 +178,8 @@ class DesignService:
     def _provider(self, requested: str | None) -> str:
         provider = requested or self._settings.provider
         if provider not in self._settings.providers_allowed:
-            raise UnsupportedProvider(
-                f"provider {provider!r} is not enabled here; use one of {sorted(self._settings.providers_allowed)}"
-            )
+            enabled = sorted(self._settings.providers_allowed)
+            raise UnsupportedProvider(f"provider {provider!r} is not enabled here; use one of {enabled}")
         return provider
 
     def _source(self, tenant_id: str, request: DesignRequest) -> SourceImage:

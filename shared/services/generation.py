@@ -70,7 +70,9 @@ class WorkKeys:
 
 
 def output_key(design: Design, index: int, variant: str, extension: str) -> str:
-    return f"designs/{design.tenant_id}/{design.design_id}/{design.storage_token}/{index}/{variant}.{extension}"
+    return (
+        f"designs/{design.tenant_id}/{design.design_id}/{design.storage_token}/{index}/{variant}.{extension}"
+    )
 
 
 def output_summaries(design: Design, url_for: Callable[[str], str]) -> tuple[OutputSummary, ...]:
@@ -184,7 +186,9 @@ class GenerationPipeline:
             }
         )
         provider = self._providers(design.provider)
-        return self._move(design, DesignStatus.GENERATING, expected=provider.typical_seconds, source=new_source)
+        return self._move(
+            design, DesignStatus.GENERATING, expected=provider.typical_seconds, source=new_source
+        )
 
     def _generate(self, design: Design) -> tuple[Design, bool]:
         provider = self._providers(design.provider)
@@ -193,7 +197,9 @@ class GenerationPipeline:
         prepared = self._work.read(design.source.prepared_key, max_bytes=self._settings.max_upload_bytes)
         room_type, style = get_room_type(design.brief.room_type), get_style(design.brief.style)
         palette = design.brief.palette or style.palette
-        prompt = build_prompt(room_type=room_type, style=style, palette=palette, user_prompt=design.brief.prompt)
+        prompt = build_prompt(
+            room_type=room_type, style=style, palette=palette, user_prompt=design.brief.prompt
+        )
         outcome = provider.start(
             GenerationRequest(
                 design_id=design.design_id,
@@ -211,13 +217,19 @@ class GenerationPipeline:
         )
         if not isinstance(outcome, Completed):
             waiting = design.model_copy(
-                update={"prediction_id": outcome.prediction_id, "version": design.version + 1, "updated_at": self._clock()}
+                update={
+                    "prediction_id": outcome.prediction_id,
+                    "version": design.version + 1,
+                    "updated_at": self._clock(),
+                }
             )
             self._save(design, waiting)
             return waiting, False
         for index, image in enumerate(outcome.images):
             metadata = {"content-type": image.content_type, **image.metadata}
-            self._work.write(keys.generated(index), image.data, content_type=image.content_type, metadata=metadata)
+            self._work.write(
+                keys.generated(index), image.data, content_type=image.content_type, metadata=metadata
+            )
         design = self._move(
             design,
             DesignStatus.FINALIZING,
@@ -268,12 +280,16 @@ class GenerationPipeline:
         return self._move(design, DesignStatus.SUCCEEDED, outputs=tuple(outputs))
 
     # --- writes ----------------------------------------------------------------------
-    def _move(self, design: Design, target: DesignStatus, *, expected: float | None = None, **changes: object) -> Design:
+    def _move(
+        self, design: Design, target: DesignStatus, *, expected: float | None = None, **changes: object
+    ) -> Design:
         updated = design.transition(target, now=self._clock(), expected_seconds=expected, **changes)
         self._save(design, updated)
         outputs = output_summaries(updated, self._outputs.url_for) if target is DesignStatus.SUCCEEDED else ()
         self._events.publish(design_event(updated, previous=design.status, outputs=outputs))
-        logger.info("design moved", extra={"design_id": design.design_id, "from": design.status, "to": target})
+        logger.info(
+            "design moved", extra={"design_id": design.design_id, "from": design.status, "to": target}
+        )
         return updated
 
     def _save(self, previous: Design, updated: Design) -> None:

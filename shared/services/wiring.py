@@ -51,7 +51,9 @@ def generation_pipeline() -> GenerationPipeline:
         work_bucket=Bucket(settings.uploads_bucket),
         outputs=outputs_bucket(),
         events=StatusEventBus(settings.event_bus_name),
-        fetcher=ImageUrlFetcher(timeout=settings.fetch_timeout_seconds, allow_loopback=settings.allow_loopback_urls),
+        fetcher=ImageUrlFetcher(
+            timeout=settings.fetch_timeout_seconds, allow_loopback=settings.allow_loopback_urls
+        ),
         providers=partial(provider_for, settings=settings),
     )
 

@@ -23,7 +23,9 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def test_presigned_post_carries_type_and_size_conditions(aws: dict[str, Any]) -> None:
     bucket = Bucket(aws["ROOMCRAFT_UPLOADS_BUCKET"])
-    url, fields = bucket.presigned_post("uploads/t/u", content_type="image/png", max_bytes=1000, expires_seconds=60)
+    url, fields = bucket.presigned_post(
+        "uploads/t/u", content_type="image/png", max_bytes=1000, expires_seconds=60
+    )
     assert aws["ROOMCRAFT_UPLOADS_BUCKET"] in url
     assert fields["Content-Type"] == "image/png"
     assert fields["key"] == "uploads/t/u"
@@ -56,7 +58,9 @@ def test_generate_queue_redrives_to_its_dlq(aws: dict[str, Any]) -> None:
     assert redrive["maxReceiveCount"] == 5
     assert redrive["deadLetterTargetArn"].endswith("-generate-dlq")
     received = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"][0]
-    assert GenerationMessage.model_validate_json(received["Body"]) == GenerationMessage(tenant_id="t", design_id="d")
+    assert GenerationMessage.model_validate_json(received["Body"]) == GenerationMessage(
+        tenant_id="t", design_id="d"
+    )
     assert received["MessageAttributes"]["tenant_id"]["StringValue"] == "t"
 
 
@@ -75,7 +79,9 @@ def test_status_events_reach_the_webhook_queue_through_the_rule(aws: dict[str, A
     bus.publish(design_event(design, previous=None))
     bus.publish(design_event(design.transition(DesignStatus.PREPARING, now=T0), previous=DesignStatus.QUEUED))
     sqs = boto3.client("sqs")
-    messages = sqs.receive_message(QueueUrl=aws["ROOMCRAFT_WEBHOOK_QUEUE_URL"], MaxNumberOfMessages=10)["Messages"]
+    messages = sqs.receive_message(QueueUrl=aws["ROOMCRAFT_WEBHOOK_QUEUE_URL"], MaxNumberOfMessages=10)[
+        "Messages"
+    ]
     events = sorted((json.loads(m["Body"]) for m in messages), key=lambda e: e["detail"]["version"])
     assert [e["detail-type"] for e in events] == ["design.queued", "design.preparing"]
     assert events[0]["source"] == "roomcraft"

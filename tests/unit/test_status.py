@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from shared.domain.errors import IllegalTransition
@@ -10,7 +12,7 @@ HAPPY_PATH = [S.QUEUED, S.PREPARING, S.GENERATING, S.FINALIZING, S.SUCCEEDED]
 
 
 def test_happy_path_is_allowed_step_by_step() -> None:
-    for current, target in zip(HAPPY_PATH, HAPPY_PATH[1:], strict=False):
+    for current, target in itertools.pairwise(HAPPY_PATH):
         check_transition(current, target)
 
 
