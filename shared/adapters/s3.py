@@ -123,8 +123,14 @@ class Bucket:
         return data
 
     def copy_from(self, source_bucket: str, source_key: str, key: str) -> None:
-        """Server-side copy, keeping content type and metadata (multipart above 5 GB)."""
-        self._s3.copy({"Bucket": source_bucket, "Key": source_key}, self.name, key)
+        """Server-side copy, keeping content type and metadata."""
+        source = {"Bucket": source_bucket, "Key": source_key}
+        try:
+            self._s3.copy_object(CopySource=source, Bucket=self.name, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "InvalidRequest":
+                raise
+            self._s3.copy(source, self.name, key)  # over 5 GB: a multipart copy
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self.name, Key=key)
