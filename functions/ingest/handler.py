@@ -18,6 +18,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def ingest_notification(record: SQSRecord) -> list[str]:
     dropped = parse_notification(record.body)  # MalformedMessage: retried, then dead-lettered
+    metrics.add_metric(name="InboxNotifications", unit=MetricUnit.Count, value=1)
     outcomes = []
     for item in dropped:  # none for S3's s3:TestEvent
         logger.append_keys(key=item.key)

@@ -249,6 +249,16 @@ class IngestRepository:
             return IngestRecord.model_validate_json(stored.document), False
         return record, True
 
+    def reclaim(self, fresh: IngestRecord) -> IngestRecord:
+        try:
+            self._to_item(fresh).save(condition=IngestItem.status == IngestStatus.REJECTED.value)
+        except PutError as error:
+            if not _is_conditional_failure(error):
+                raise
+            stored = IngestItem.get(fresh.ingest_key, consistent_read=True)
+            return IngestRecord.model_validate_json(stored.document)
+        return fresh
+
     def mark(
         self, record: IngestRecord, status: IngestStatus, *, now: datetime, error_code: str | None = None
     ) -> IngestRecord:

@@ -99,6 +99,11 @@ class IngestStore(Protocol):
         it is the new one."""
         ...
 
+    def reclaim(self, fresh: IngestRecord) -> IngestRecord:
+        """Replace a REJECTED record with ``fresh`` (a photo dropped again after its rejection);
+        the stored record when it is no longer rejected (another delivery reclaimed it)."""
+        ...
+
     def mark(
         self, record: IngestRecord, status: IngestStatus, *, now: datetime, error_code: str | None = None
     ) -> IngestRecord: ...

@@ -113,21 +113,24 @@ class InboxIngest:
         except ValidationFailed as error:
             refusal = error
         now = self._clock()
-        record, _ = self._records.claim(
-            IngestRecord(
-                ingest_key=dropped.ingest_key(head.etag),
-                tenant_id=path.tenant_id,
-                bucket=dropped.bucket,
-                key=path.key,
-                etag=head.etag,
-                design_id=new_id("dsn"),
-                batch_id=batch_id_for(
-                    path, dropped_at=dropped.event_time, label=options.batch if options else None
-                ),
-                created_at=now,
-                updated_at=now,
-            )
+        fresh = IngestRecord(
+            ingest_key=dropped.ingest_key(head.etag),
+            tenant_id=path.tenant_id,
+            bucket=dropped.bucket,
+            key=path.key,
+            etag=head.etag,
+            design_id=new_id("dsn"),
+            batch_id=batch_id_for(
+                path, dropped_at=dropped.event_time, label=options.batch if options else None
+            ),
+            created_at=now,
+            updated_at=now,
         )
+        record, _ = self._records.claim(fresh)
+        if record.status is IngestStatus.REJECTED:
+            # A rejected original is moved out of the inbox, so finding it here again means it
+            # was dropped again (its options fixed, say): a new attempt, not a duplicate.
+            record = self._records.reclaim(fresh)
         if record.status is not IngestStatus.CLAIMED:
             return IngestOutcome.DUPLICATE
         # Claimed now, or by an earlier delivery that did not finish: carry on with its design id.

@@ -289,6 +289,26 @@ def test_a_bad_roomcraft_json_refuses_the_photos_under_it_with_its_name(inbox: I
     assert "'colour'" in report["message"]
 
 
+def test_a_rejected_photo_dropped_again_after_fixing_its_options_is_staged(inbox: Inbox) -> None:
+    photo = room_photo(400, 300)
+    inbox.drop("retry/roomcraft.json", b'{"room_type": "bedroom", "style": "vaporwave"}')
+    inbox.drop("retry/room.jpg", photo)
+    (first,) = [d for d in inbox.dropped() if d.key.endswith(".jpg")]
+    assert wiring.inbox_ingest().ingest(first) is IngestOutcome.REJECTED
+
+    inbox.drop("retry/roomcraft.json", b'{"room_type": "bedroom", "style": "japandi"}')
+    inbox.drop("retry/room.jpg", photo)  # the same bytes, so the same ETag
+    (again,) = [d for d in inbox.dropped() if d.key.endswith(".jpg")]
+    ingest = wiring.inbox_ingest()
+    assert [ingest.ingest(d) for d in (again, again, first)] == [
+        IngestOutcome.CREATED,
+        IngestOutcome.DUPLICATE,
+        IngestOutcome.DUPLICATE,
+    ]
+    (design,) = inbox.designs()
+    assert design.brief.style == "japandi"
+
+
 def test_keys_outside_a_tenant_inbox_are_ignored_and_garbage_is_malformed(inbox: Inbox) -> None:
     inbox.drop("x.jpg", b"x")  # inbox/tnt_default/x.jpg is fine; this checks the invalid shape below
     (dropped,) = inbox.dropped()
