@@ -104,6 +104,8 @@ def dev(args: argparse.Namespace) -> int:
         nonlocal stopping
         stopping = True
 
+    # Explicit handlers: Ctrl-C and `kill` both stop cleanly, even where SIGINT was inherited ignored.
+    signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     with LocalCloud(api_port=args.port) as cloud:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
@@ -113,11 +115,8 @@ def dev(args: argparse.Namespace) -> int:
         inbox = f"s3://{cloud.env['ROOMCRAFT_INBOX_BUCKET']}/inbox/{get_settings().default_tenant}/"
         _say(f"  Inbox    {inbox} (roomcraft inbox drop --endpoint-url {cloud.moto.url} ...)")
         _say("Press Ctrl-C to stop.")
-        try:
-            while not stopping:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        while not stopping:
+            time.sleep(0.2)
         _say("Stopping…")
     return EXIT_OK
 
