@@ -142,3 +142,28 @@ class ProviderUnavailable(ProviderError):
 class ProviderNotConfigured(ProviderError):
     code = "provider_not_configured"
     http_status = 503
+
+
+# --- webhooks ---------------------------------------------------------------------------
+class WebhookUrlRefused(ValidationFailed):
+    code = "webhook_url_refused"
+
+
+class UnknownEventType(ValidationFailed):
+    code = "unknown_event_type"
+
+
+class WebhookEndpointNotFound(NotFound):
+    code = "webhook_endpoint_not_found"
+
+
+class WebhookMessageNotFound(NotFound):
+    code = "webhook_message_not_found"
+
+
+class WebhookEndpointDisabled(Conflict):
+    code = "webhook_endpoint_disabled"
+
+
+class WebhookEndpointLimitReached(Conflict):
+    code = "webhook_endpoint_limit_reached"

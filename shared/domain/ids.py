@@ -32,3 +32,8 @@ def new_id(prefix: str) -> str:
 def new_secret_token(nbytes: int = 16) -> str:
     """Unguessable path segment for storage keys and CDN URLs."""
     return secrets.token_urlsafe(nbytes).replace("-", "a").replace("_", "b")
+
+
+def ulid_at(now_ms: int, randomness: int = 0) -> str:
+    """A ULID with a given time and 80-bit random part: deterministic ids and range-query bounds."""
+    return _encode(now_ms, 10) + _encode(randomness & ((1 << 80) - 1), 16)
