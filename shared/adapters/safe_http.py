@@ -12,6 +12,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -167,6 +168,12 @@ class _CheckedBackend(httpcore.SyncBackend):
         raise last_error
 
 
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """Built once per container: loading the CA bundle costs ~40 ms, too much for every request."""
+    return httpx.create_ssl_context()
+
+
 def guarded_client(
     *, timeout: float, allow_loopback: bool = False, total_timeout: float | None = None
 ) -> httpx.Client:
@@ -175,7 +182,7 @@ def guarded_client(
     ``total_timeout`` bounds each connection's whole life (connect, send, answer), for clients
     used for one request each; ``timeout`` bounds each network operation.
     """
-    transport = httpx.HTTPTransport(retries=0)
+    transport = httpx.HTTPTransport(retries=0, verify=_tls_context())
     # httpx has no public hook for the network backend; the pool it builds is swapped for one
     # with the same TLS context that connects through the checked backend.
     transport._pool = httpcore.ConnectionPool(
