@@ -1,14 +1,14 @@
 """``/v1/webhook-endpoints``: a tenant's webhook endpoints, secrets, delivery logs and replays.
 
 Built by ``webhook_router(tenant_dependency)`` so this module never imports the app (no cycle).
+Annotations here are evaluated eagerly (no ``from __future__ import annotations``): the routes'
+``Tenant`` alias is local to ``webhook_router`` and FastAPI must see it as a dependency.
 """
-
-from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
@@ -99,7 +99,7 @@ class EndpointView(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, endpoint: WebhookEndpoint, health: EndpointHealth, now: datetime) -> EndpointView:
+    def of(cls, endpoint: WebhookEndpoint, health: EndpointHealth, now: datetime) -> Self:
         return cls(
             id=endpoint.endpoint_id,
             url=endpoint.url or None,
@@ -145,7 +145,7 @@ class AttemptView(BaseModel):
     response_excerpt: str | None
 
     @classmethod
-    def of(cls, attempt: DeliveryAttempt) -> AttemptView:
+    def of(cls, attempt: DeliveryAttempt) -> Self:
         return cls.model_validate(attempt.model_dump())
 
 
@@ -162,7 +162,7 @@ class DeliveryView(BaseModel):
     attempts: list[AttemptView]
 
     @classmethod
-    def of(cls, message: WebhookMessage) -> DeliveryView:
+    def of(cls, message: WebhookMessage) -> Self:
         return cls(
             id=message.message_id,
             event_type=message.event_type,
