@@ -94,7 +94,7 @@ class DesignWebhookData(BaseModel):
         return cls.model_validate(detail.model_dump(include=set(cls.model_fields)))
 
 
-class TestData(BaseModel):
+class WebhookTestData(BaseModel):
     """``data`` of ``webhook.test``."""
 
     model_config = ConfigDict(frozen=True)

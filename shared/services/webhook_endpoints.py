@@ -27,11 +27,11 @@ from shared.domain.webhooks import (
     MessageStatus,
     ReplayJob,
     StoredSecret,
-    TestData,
     WebhookEndpoint,
     WebhookEventType,
     WebhookMessage,
     WebhookPayload,
+    WebhookTestData,
     new_signing_secret,
     secret_context,
 )
@@ -200,7 +200,7 @@ class WebhookEndpointService:
         payload = WebhookPayload(
             type=WebhookEventType.TEST,
             timestamp=now,
-            data=TestData(endpoint_id=endpoint.endpoint_id).model_dump(mode="json"),
+            data=WebhookTestData(endpoint_id=endpoint.endpoint_id).model_dump(mode="json"),
         )
         message = WebhookMessage(
             message_id=new_id("msg"),
