@@ -63,8 +63,9 @@ from shared.settings import Settings
 
 logger = Logger(service="roomcraft", child=True)
 
-MAX_DELAY_SECONDS = 900
-"""SQS's longest message delay; longer waits hop through the queue more than once."""
+MAX_DELAY_SECONDS = 600
+"""Longest single hop. SQS allows 900 s; 600 s keeps every message's age well under the queue's
+15-minute oldest-message alarm. Longer waits hop through the queue more than once."""
 DUE_TOLERANCE = timedelta(seconds=1)
 REPLAY_PAGE = 100
 _RETRIES = 5

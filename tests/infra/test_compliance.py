@@ -30,8 +30,10 @@ EXPECTED_ACKNOWLEDGMENTS = {
         "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/work/*]",
         "AwsSolutions-IAM5[Resource::<StorageOutputsBucket49742862.Arn>/*]",
     },
+    "Functions/DispatcherRole": {"AwsSolutions-IAM5[Resource::*]"},  # X-Ray only
     "Functions/ApiFunction": {"AwsSolutions-L1"},
     "Functions/WorkerFunction": {"AwsSolutions-L1"},
+    "Functions/DispatcherFunction": {"AwsSolutions-L1"},
     "Api/HttpApi/ANY--v1--{proxy+}": {"AwsSolutions-APIG4"},
 }
 
