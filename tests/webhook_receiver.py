@@ -54,6 +54,9 @@ class Receiver:
     default: Reply = field(default_factory=Reply)
     script: deque[Reply] = field(default_factory=deque)
     received: list[Received] = field(default_factory=list)
+    gate: threading.Barrier | None = None
+    """When set, each request waits there for the others before its answer (500 if they never come):
+    proves requests are in flight at the same time without timing anything."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -98,6 +101,11 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 reply = receiver._next_reply()
+                if receiver.gate is not None:
+                    try:
+                        receiver.gate.wait()
+                    except threading.BrokenBarrierError:
+                        reply = Reply(500, body=b"alone at the gate")
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver._record(Received(self.path, headers, body, reply.status))
                 if reply.delay:

@@ -4,6 +4,7 @@ with the SQS events its event source mapping delivers (bodies as EventBridge put
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import boto3
@@ -14,6 +15,7 @@ from functions.dispatcher.handler import handler as dispatcher_handler
 from shared.adapters.eventbridge import StatusEventBus
 from shared.domain.design import Brief, Design, SourceImage
 from shared.domain.events import design_event
+from shared.domain.status import DesignStatus
 from shared.domain.webhooks import DEFAULT_CHANNEL
 from shared.services import wiring
 from tests.handlers.events import http_api_event, lambda_context, sqs_record
@@ -166,6 +168,21 @@ def test_dispatcher_fans_out_a_real_bus_event_then_delivers_and_reports_bad_reco
         assert response["batchItemFailures"] == []
         [request] = receiver.requests()
         assert request.verify(secret)["type"] == "design.queued"
+
+        # The records of one batch are delivered at the same time, not one after the other.
+        wiring.webhook_endpoints().create("tnt_default", url=receiver.url + "/second")
+        StatusEventBus(aws["ROOMCRAFT_EVENT_BUS_NAME"]).publish(
+            design_event(design.transition(DesignStatus.PREPARING, now=design_now()), DesignStatus.QUEUED)
+        )
+        [event_message] = sqs.receive_message(QueueUrl=queue)["Messages"]
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=event_message["ReceiptHandle"])
+        dispatcher_handler({"Records": [sqs_record(event_message["Body"])]}, lambda_context())
+        jobs = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        assert len(jobs) == 2
+        receiver.gate = threading.Barrier(2, timeout=10)
+        batch = {"Records": [sqs_record(job["Body"]) for job in jobs]}
+        assert dispatcher_handler(batch, lambda_context())["batchItemFailures"] == []
+        assert sorted(r.answered for r in receiver.requests()[1:]) == [200, 200]
 
 
 def design_now() -> Any:
