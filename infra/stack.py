@@ -24,6 +24,7 @@ from infra.constructs.inference import Inference
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
+from infra.constructs.webhooks import Webhooks
 from infra.naming import pascal
 from shared.domain.inbox import INBOX_PREFIX, OUTBOX_PREFIX, QUARANTINE_PREFIX
 from shared.resources import (
@@ -38,6 +39,7 @@ from shared.resources import (
     TABLES,
     UPLOADS_BUCKET,
     UPLOADS_TABLE,
+    WEBHOOK_QUEUE,
 )
 
 UPLOADS_PREFIX = "uploads/"
@@ -69,6 +71,14 @@ class RoomcraftStack(Stack):
             log_bucket=self.storage.access_logs,
         )
         self.inference = Inference(self, "Inference", config=config)
+        self.webhooks = Webhooks(
+            self,
+            "Webhooks",
+            config=config,
+            storage=self.storage,
+            queue=self.pipeline.queues[WEBHOOK_QUEUE.id].queue,
+            bus=self.events.bus,
+        )
         self.compute = Functions(self, "Functions", config=config, environment=self._environment())
         functions = self.compute.functions
         consumed = self.pipeline.connect_consumers(functions)
@@ -94,6 +104,7 @@ class RoomcraftStack(Stack):
         env.update({spec.env_var: self.pipeline.queues[spec.id].queue.queue_url for spec in QUEUES})
         env.update({spec.env_var: self.storage.buckets[spec.id].bucket_name for spec in BUCKETS})
         env[EVENT_BUS.env_var] = self.events.bus.event_bus_name
+        env.update(self.webhooks.environment)
         env.update(
             {
                 "ROOMCRAFT_STAGE": self.config.stage,
@@ -117,6 +128,7 @@ class RoomcraftStack(Stack):
             "worker": self._grant_worker,
             "ingest": self._grant_ingest,
             "writeback": self._grant_writeback,
+            "dispatcher": self._grant_dispatcher,
         }
         for function_id, function in functions.items():
             if function_id not in policies:
@@ -139,6 +151,7 @@ class RoomcraftStack(Stack):
         self.storage.grant_list(UPLOADS_BUCKET.id, role)
         self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self.events.bus.grant_put_events_to(role)
+        self.webhooks.grant_api(role)
         self._acknowledge_prefixes(function, [(UPLOADS_BUCKET.id, UPLOADS_PREFIX)])
 
     def _grant_worker(self, function: lambda_.Function) -> None:
@@ -208,6 +221,10 @@ class RoomcraftStack(Stack):
             prefixes=[OUTBOX_PREFIX, QUARANTINE_PREFIX],
         )
         self.storage.grant_list(INBOX_BUCKET.id, role)
+
+    def _grant_dispatcher(self, function: lambda_.Function) -> None:
+        # Webhook tables, key, queue and bus only: no designs, no buckets, no provider.
+        self.webhooks.grant_dispatcher(_role(function))
 
     def _acknowledge_prefixes(self, function: lambda_.Function, grants: list[tuple[str, str]]) -> None:
         """cdk-nag flags ``<bucket>/<prefix>*`` as a wildcard; acknowledge exactly those object ARNs."""

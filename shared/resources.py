@@ -7,7 +7,7 @@ Pure data: no boto3, no CDK.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 KeyType = Literal["S", "N"]
@@ -240,3 +240,71 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 def local_name(stage: str, resource_id: str) -> str:
     """Physical name the embedded local cloud gives a resource."""
     return f"roomcraft-{stage}-{resource_id}"
+
+
+# --- webhooks (issue 5) -----------------------------------------------------------------
+# Appended rather than folded into the tuples above so that parallel branches merge cleanly.
+
+
+@dataclass(frozen=True)
+class EncryptionKeySpec:
+    id: str
+    env_var: str
+    """Receives the key's ARN."""
+    description: str
+
+
+WEBHOOK_SECRETS_KEY = EncryptionKeySpec(
+    id="webhook-secrets",
+    env_var="ROOMCRAFT_WEBHOOK_SECRETS_KEY_ID",
+    description="Encrypts webhook signing secrets at rest (encryption context: tenant and endpoint)",
+)
+
+ENCRYPTION_KEYS: tuple[EncryptionKeySpec, ...] = (WEBHOOK_SECRETS_KEY,)
+
+WEBHOOK_ENDPOINTS_TABLE = TableSpec(
+    id="webhook-endpoints",
+    env_var="ROOMCRAFT_WEBHOOK_ENDPOINTS_TABLE",
+    hash_key=KeySpec("tenant_id"),
+    range_key=KeySpec("endpoint_id"),
+)
+
+WEBHOOK_MESSAGES_TABLE = TableSpec(
+    id="webhook-messages",
+    env_var="ROOMCRAFT_WEBHOOK_MESSAGES_TABLE",
+    hash_key=KeySpec("endpoint_key"),  # "{tenant_id}#{endpoint_id}": one endpoint's delivery log
+    range_key=KeySpec("message_id"),
+    ttl_attribute="expires_at_epoch",
+)
+
+TABLES = (*TABLES, WEBHOOK_ENDPOINTS_TABLE, WEBHOOK_MESSAGES_TABLE)
+
+DISPATCHER_TIMEOUT_SECONDS = 30
+"""Covers one batch delivered concurrently with a 15 s per-request limit; the webhook queue's
+visibility timeout (180 s) is 6x this, as AWS recommends for Lambda event sources."""
+
+FUNCTIONS = (
+    *FUNCTIONS,
+    FunctionSpec(
+        id="dispatcher", timeout_seconds=DISPATCHER_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=20
+    ),
+)
+
+EVENT_BUS = replace(
+    EVENT_BUS,
+    rules=(
+        *EVENT_BUS.rules,
+        RuleSpec(
+            id="batch-events-to-webhooks",
+            description="Batch events (batch.completed) go to the webhook dispatcher",
+            detail_type_prefix="batch.",
+            target_queue=WEBHOOK_QUEUE.id,
+        ),
+        RuleSpec(
+            id="endpoint-events-to-webhooks",
+            description="Webhook endpoint events (endpoint.disabled) go to the webhook dispatcher",
+            detail_type_prefix="endpoint.",
+            target_queue=WEBHOOK_QUEUE.id,
+        ),
+    ),
+)

@@ -161,3 +161,28 @@ class InvalidOptions(ValidationFailed):
     """Options that cannot be read (bad JSON, wrong type, out of range) or that are missing."""
 
     code = "invalid_options"
+
+
+# --- webhooks ---------------------------------------------------------------------------
+class WebhookUrlRefused(ValidationFailed):
+    code = "webhook_url_refused"
+
+
+class UnknownEventType(ValidationFailed):
+    code = "unknown_event_type"
+
+
+class WebhookEndpointNotFound(NotFound):
+    code = "webhook_endpoint_not_found"
+
+
+class WebhookMessageNotFound(NotFound):
+    code = "webhook_message_not_found"
+
+
+class WebhookEndpointDisabled(Conflict):
+    code = "webhook_endpoint_disabled"
+
+
+class WebhookEndpointLimitReached(Conflict):
+    code = "webhook_endpoint_limit_reached"

@@ -42,3 +42,8 @@ def deterministic_id(prefix: str, *parts: str) -> str:
     """
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return f"{prefix}_{_encode(int.from_bytes(digest[:17], 'big') >> 6, 26)}"
+
+
+def ulid_at(now_ms: int, randomness: int = 0) -> str:
+    """A ULID with a given time and 80-bit random part: deterministic ids and range-query bounds."""
+    return _encode(now_ms, 10) + _encode(randomness & ((1 << 80) - 1), 16)

@@ -13,6 +13,7 @@ import boto3
 
 from shared.resources import (
     BUCKETS,
+    ENCRYPTION_KEYS,
     EVENT_BUS,
     EVENT_SOURCE,
     QUEUES,
@@ -174,4 +175,8 @@ def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "
             EventBusName=bus_name,
             Targets=[{"Id": rule.target_queue, "Arn": queue_arns[rule.target_queue]}],
         )
+
+    kms = _client("kms", endpoint_url, region)
+    for key in ENCRYPTION_KEYS:
+        env[key.env_var] = kms.create_key(Description=key.description)["KeyMetadata"]["Arn"]
     return env

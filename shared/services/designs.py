@@ -16,6 +16,7 @@ from shared.domain.errors import (
     UnsupportedProvider,
     UploadIncomplete,
     ValidationFailed,
+    WebhookUrlRefused,
 )
 from shared.domain.events import design_event
 from shared.domain.ids import new_id, new_secret_token
@@ -43,6 +44,8 @@ class DesignRequest(BaseModel):
     variants: int = Field(default=1, ge=1, le=MAX_VARIANTS)
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
+    webhook_url: str | None = Field(default=None, max_length=2048)
+    """Also send this design's events here, signed with the tenant's default secret."""
 
 
 class UploadSlot(BaseModel):
@@ -66,6 +69,7 @@ class DesignService:
         events: EventSink,
         check_image_url: UrlCheck,
         clock: Callable[[], datetime] = utcnow,
+        check_webhook_url: UrlCheck | None = None,
     ) -> None:
         self._settings = settings
         self._designs = designs
@@ -75,6 +79,7 @@ class DesignService:
         self._events = events
         self._check_image_url = check_image_url
         self._clock = clock
+        self._check_webhook_url = check_webhook_url
 
     # --- uploads ---------------------------------------------------------------------
     def create_upload(self, tenant_id: str, *, content_type: str) -> UploadSlot:
@@ -124,6 +129,10 @@ class DesignService:
         brief = self._brief(request)
         provider = self._provider(request.provider)
         source = self._inbox_source(tenant_id, request, inbox) if inbox else self._source(tenant_id, request)
+        if request.webhook_url is not None:
+            if self._check_webhook_url is None:
+                raise WebhookUrlRefused("webhook_url is not accepted on this path")
+            self._check_webhook_url(request.webhook_url)
         now = self._clock()
         design = Design(
             design_id=design_id or new_id("dsn"),
@@ -138,6 +147,7 @@ class DesignService:
             eta=now + timedelta(seconds=self._settings.queue_estimate_seconds + typical_seconds(provider)),
             request_id=request_id,
             batch_id=batch_id,
+            webhook_url=request.webhook_url,
         )
         self._designs.create(design)
         self._queue.enqueue(GenerationMessage(tenant_id=tenant_id, design_id=design.design_id))

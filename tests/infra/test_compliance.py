@@ -31,8 +31,10 @@ EXPECTED_ACKNOWLEDGMENTS = {
         "AwsSolutions-IAM5[Resource::<StorageOutputsBucket49742862.Arn>/*]",
         "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/inbox/*]",
     },
+    "Functions/DispatcherRole": {"AwsSolutions-IAM5[Resource::*]"},  # X-Ray only
     "Functions/ApiFunction": {"AwsSolutions-L1"},
     "Functions/WorkerFunction": {"AwsSolutions-L1"},
+    "Functions/DispatcherFunction": {"AwsSolutions-L1"},
     "Api/HttpApi/ANY--v1--{proxy+}": {"AwsSolutions-APIG4"},
     # S3 inbox
     "Functions/IngestRole": {
