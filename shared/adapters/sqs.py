@@ -19,3 +19,12 @@ class GenerationQueue:
             MessageBody=message.model_dump_json(),
             MessageAttributes={"tenant_id": {"DataType": "String", "StringValue": message.tenant_id}},
         )
+
+    def enqueue_later(self, message: GenerationMessage, *, delay_seconds: int) -> None:
+        """Deliver ``message`` after ``delay_seconds`` (SQS caps it at 900): the polling fallback."""
+        self._sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=message.model_dump_json(exclude_none=True),
+            DelaySeconds=max(0, min(900, int(delay_seconds))),
+            MessageAttributes={"tenant_id": {"DataType": "String", "StringValue": message.tenant_id}},
+        )

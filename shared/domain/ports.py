@@ -56,3 +56,9 @@ class EventSink(Protocol):
 
 class ImageFetcher(Protocol):
     def fetch(self, url: str, *, max_bytes: int) -> bytes: ...
+
+
+class PredictionCanceller(Protocol):
+    """Stops a canceled design's provider predictions (best effort: never raises)."""
+
+    def cancel(self, provider: str, prediction_ids: tuple[str, ...]) -> None: ...

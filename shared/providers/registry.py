@@ -17,8 +17,16 @@ def provider_for(name: str, settings: Settings) -> InferenceProvider:
         from shared.providers.preview import PreviewProvider
 
         provider = PreviewProvider()
-    elif name in {"replicate", "sagemaker"}:
-        raise ProviderNotConfigured(f"the {name} provider is not available in this build")
+    elif name == "replicate":
+        from shared.providers.replicate import ReplicateProvider
+
+        provider = ReplicateProvider(settings)
+    elif name == "sagemaker":
+        from shared.providers.sagemaker import SageMakerProvider
+
+        if not settings.sagemaker_endpoint:
+            raise ProviderNotConfigured("the sagemaker provider needs ROOMCRAFT_SAGEMAKER_ENDPOINT")
+        provider = SageMakerProvider(settings)
     else:
         raise UnsupportedProvider(f"unknown provider {name!r}")
     _cache[name] = provider
@@ -28,3 +36,26 @@ def provider_for(name: str, settings: Settings) -> InferenceProvider:
 def typical_seconds(name: str) -> float:
     """ETA estimate without constructing the provider (the API must not import provider clients)."""
     return {"preview": 2.0, "replicate": 35.0, "sagemaker": 25.0}.get(name, 30.0)
+
+
+def forget_providers() -> None:
+    """Drop built providers (tests and the local cloud change settings between runs)."""
+    _cache.clear()
+
+
+class ProviderCanceller:
+    """``PredictionCanceller`` for the API: cancels predictions of a canceled design, best effort.
+
+    The provider (and its client) is built only when a design with predictions is canceled.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def cancel(self, provider: str, prediction_ids: tuple[str, ...]) -> None:
+        from shared.providers.base import PredictionProvider
+
+        built = provider_for(provider, self._settings)
+        if isinstance(built, PredictionProvider):
+            for prediction_id in prediction_ids:
+                built.cancel(prediction_id)

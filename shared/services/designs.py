@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.clock import utcnow
@@ -20,7 +21,14 @@ from shared.domain.errors import (
 from shared.domain.events import design_event
 from shared.domain.ids import new_id, new_secret_token
 from shared.domain.messages import GenerationMessage
-from shared.domain.ports import DesignStore, EventSink, JobQueue, ObjectStore, UploadStore
+from shared.domain.ports import (
+    DesignStore,
+    EventSink,
+    JobQueue,
+    ObjectStore,
+    PredictionCanceller,
+    UploadStore,
+)
 from shared.domain.status import DesignStatus
 from shared.domain.styles import get_room_type, get_style, parse_palette
 from shared.domain.upload import ACCEPTED_CONTENT_TYPES, Upload, upload_key
@@ -52,6 +60,8 @@ class UploadSlot(BaseModel):
 
 UrlCheck = Callable[[str], None]
 
+logger = Logger(service="roomcraft", child=True)
+
 
 class DesignService:
     def __init__(
@@ -65,7 +75,9 @@ class DesignService:
         events: EventSink,
         check_image_url: UrlCheck,
         clock: Callable[[], datetime] = utcnow,
+        predictions: PredictionCanceller | None = None,
     ) -> None:
+        self._predictions = predictions
         self._settings = settings
         self._designs = designs
         self._uploads = uploads
@@ -159,8 +171,20 @@ class DesignService:
             except ConcurrentUpdate:
                 continue  # the worker moved it on meanwhile: look again
             self._events.publish(design_event(canceled, previous=design.status))
+            self._cancel_predictions(canceled)
             return canceled
         raise ConcurrentUpdate(f"design {design_id} keeps changing; try again")
+
+    def _cancel_predictions(self, design: Design) -> None:
+        """Stop paying for the GPU: the design is canceled whatever the provider answers."""
+        if self._predictions is None or design.predictions is None:
+            return
+        outstanding = design.predictions.outstanding
+        if outstanding:
+            try:
+                self._predictions.cancel(design.provider, outstanding)
+            except Exception:  # the port is best effort; a failure must not undo the cancel
+                logger.exception("could not cancel the design's predictions")
 
     # --- validation ------------------------------------------------------------------
     def _brief(self, request: DesignRequest) -> Brief:

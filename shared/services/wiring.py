@@ -10,6 +10,7 @@ from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import check_url
 from shared.adapters.sqs import GenerationQueue
+from shared.providers.registry import ProviderCanceller
 from shared.services.designs import DesignService
 from shared.settings import get_settings
 
@@ -34,6 +35,7 @@ def design_service() -> DesignService:
         queue=GenerationQueue(settings.generate_queue_url),
         events=StatusEventBus(settings.event_bus_name),
         check_image_url=partial(check_url, allow_loopback=settings.allow_loopback_urls),
+        predictions=ProviderCanceller(settings),
     )
 
 
@@ -55,14 +57,17 @@ def generation_pipeline() -> GenerationPipeline:
             timeout=settings.fetch_timeout_seconds, allow_loopback=settings.allow_loopback_urls
         ),
         providers=partial(provider_for, settings=settings),
+        checks=GenerationQueue(settings.generate_queue_url),
     )
 
 
 def reset() -> None:
     """Forget every built object (tests and the local cloud change settings between runs)."""
     from shared.adapters.aws import reset_clients
+    from shared.providers.registry import forget_providers
 
     for built in (outputs_bucket, design_service, generation_pipeline):
         built.cache_clear()
     get_settings.cache_clear()
     reset_clients()
+    forget_providers()
