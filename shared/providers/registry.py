@@ -59,3 +59,24 @@ class ProviderCanceller:
         if isinstance(built, PredictionProvider):
             for prediction_id in prediction_ids:
                 built.cancel(prediction_id)
+
+
+def missing_configuration(name: str, settings: Settings) -> str | None:
+    """Why provider ``name`` cannot run with these settings and this environment, or None.
+
+    Cheap (imports no provider client): the CLI calls it before it starts anything.
+    """
+    import os
+
+    if name == "replicate" and not (
+        settings.replicate_token_secret_arn or os.environ.get("REPLICATE_API_TOKEN", "").strip()
+    ):
+        return (
+            "the replicate provider needs an API token: export REPLICATE_API_TOKEN=r8_... "
+            "(https://replicate.com/account/api-tokens), or set ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN"
+        )
+    if name == "sagemaker" and not settings.sagemaker_endpoint:
+        return "the sagemaker provider needs an endpoint: set ROOMCRAFT_SAGEMAKER_ENDPOINT"
+    if name not in {"preview", "replicate", "sagemaker"}:
+        return f"unknown provider {name!r}; use preview, replicate or sagemaker"
+    return None
