@@ -127,9 +127,13 @@ class FakeReplicate:
         class Handler(_Handler):
             server_fake = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-replicate", daemon=True)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-replicate",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -331,6 +335,13 @@ class FakeReplicate:
     def _webhook_in_background(self, prediction_id: str) -> None:
         if self.webhooks and self.predictions[prediction_id].get("webhook"):
             threading.Thread(target=self.deliver, args=(prediction_id,), daemon=True).start()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # dropped connections are what some faults are about
 
 
 class _Handler(BaseHTTPRequestHandler):
