@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -36,8 +37,11 @@ class Made:
         self.sleeps = sleeps
 
 
+Make = Callable[..., Made]
+
+
 @pytest.fixture
-def make(fake: FakeReplicate, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def make(fake: FakeReplicate, monkeypatch: pytest.MonkeyPatch) -> Make:
     monkeypatch.setenv("REPLICATE_API_TOKEN", fake.token)
 
     def build(**overrides: object) -> Made:
@@ -83,7 +87,7 @@ def request(variants: int = 1) -> GenerationRequest:
 
 
 # --- the happy paths ----------------------------------------------------------------------------
-def test_a_short_prediction_completes_inline_within_the_prefer_wait(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_a_short_prediction_completes_inline_within_the_prefer_wait(fake: FakeReplicate, make: Make) -> None:
     outcome = make().provider.start(request())
     assert isinstance(outcome, Completed)
     assert len(outcome.images) == 1
@@ -104,7 +108,9 @@ def test_a_short_prediction_completes_inline_within_the_prefer_wait(fake: FakeRe
     assert create.body["input"]["image"].startswith("data:image/jpeg;base64,/9j/")
 
 
-def test_an_official_model_goes_to_the_models_route_and_keeps_prefer_wait(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_an_official_model_goes_to_the_models_route_and_keeps_prefer_wait(
+    fake: FakeReplicate, make: Make
+) -> None:
     made = make(replicate_model="black-forest-labs/flux-depth-dev", replicate_version="")
     outcome = made.provider.start(request(variants=2))
     assert isinstance(outcome, Completed)
@@ -116,7 +122,7 @@ def test_an_official_model_goes_to_the_models_route_and_keeps_prefer_wait(fake: 
     assert "version" not in create.body
 
 
-def test_one_image_models_get_one_prediction_per_variant(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_one_image_models_get_one_prediction_per_variant(fake: FakeReplicate, make: Make) -> None:
     outcome = make().provider.start(request(variants=3))
     assert isinstance(outcome, Completed)
     assert len(outcome.images) == 3
@@ -126,7 +132,7 @@ def test_one_image_models_get_one_prediction_per_variant(fake: FakeReplicate, ma
     assert outcome.provider_seconds == pytest.approx(3 * 4.2)
 
 
-def test_a_long_prediction_is_pending_then_polled_to_completion(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_prediction_is_pending_then_polled_to_completion(fake: FakeReplicate, make: Make) -> None:
     fake.mode = "hold"
     provider = make().provider
     outcome = provider.start(request(variants=2))
@@ -139,16 +145,16 @@ def test_a_long_prediction_is_pending_then_polled_to_completion(fake: FakeReplic
     assert len(done.images) == 1
 
 
-def test_the_photo_can_travel_as_an_uploaded_file(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_the_photo_can_travel_as_an_uploaded_file(fake: FakeReplicate, make: Make) -> None:
     outcome = make(replicate_image_input="file").provider.start(request())
     assert isinstance(outcome, Completed)
-    (upload,) = fake.calls("POST", "/v1/files")
+    assert len(fake.calls("POST", "/v1/files")) == 1
     (file_id,) = fake.files
     assert fake.files[file_id].count(b"\xff\xd8\xff") >= 1  # the JPEG went up in the multipart body
     assert fake.creates[0].body["input"]["image"] == f"{fake.url}/v1/files/{file_id}"
 
 
-def test_cancel_stops_the_prediction_upstream(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_stops_the_prediction_upstream(fake: FakeReplicate, make: Make) -> None:
     fake.mode = "hold"
     provider = make().provider
     pending = provider.start(request())
@@ -159,7 +165,9 @@ def test_cancel_stops_the_prediction_upstream(fake: FakeReplicate, make) -> None
         provider.poll(pending.prediction_id)
 
 
-def test_the_webhook_secret_is_read_from_replicate_when_not_configured(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_the_webhook_secret_is_read_from_replicate_when_not_configured(
+    fake: FakeReplicate, make: Make
+) -> None:
     forget_webhook_secret()
     settings = Settings(replicate_base_url=fake.url)
     assert webhook_secret(settings) == fake.webhook_secret
@@ -169,7 +177,7 @@ def test_the_webhook_secret_is_read_from_replicate_when_not_configured(fake: Fak
 
 
 # --- faults on create -------------------------------------------------------------------------
-def test_429_with_retry_after_is_waited_out_then_created_once(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_429_with_retry_after_is_waited_out_then_created_once(fake: FakeReplicate, make: Make) -> None:
     fake.fail("create", status=429, retry_after="2")
     made = make()
     assert isinstance(made.provider.start(request()), Completed)
@@ -178,7 +186,7 @@ def test_429_with_retry_after_is_waited_out_then_created_once(fake: FakeReplicat
     assert made.sleeps == [pytest.approx(2.0, abs=0.25)]
 
 
-def test_a_retry_after_too_long_to_sleep_goes_back_to_the_queue(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_a_retry_after_too_long_to_sleep_goes_back_to_the_queue(fake: FakeReplicate, make: Make) -> None:
     fake.fail("create", status=429, retry_after="3600")
     made = make()
     with pytest.raises(ProviderUnavailable) as raised:
@@ -189,7 +197,7 @@ def test_a_retry_after_too_long_to_sleep_goes_back_to_the_queue(fake: FakeReplic
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_5xx_on_create_is_retried_with_backoff(fake: FakeReplicate, make, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_5xx_on_create_is_retried_with_backoff(fake: FakeReplicate, make: Make, status: int) -> None:
     fake.fail("create", status=status, times=2)
     made = make()
     assert isinstance(made.provider.start(request()), Completed)
@@ -198,8 +206,8 @@ def test_5xx_on_create_is_retried_with_backoff(fake: FakeReplicate, make, status
 
 
 def test_a_persistent_outage_ends_in_provider_unavailable_after_bounded_tries(
-    fake: FakeReplicate, make
-) -> None:  # type: ignore[no-untyped-def]
+    fake: FakeReplicate, make: Make
+) -> None:
     fake.fail("create", status=503, times=100)
     with pytest.raises(ProviderUnavailable) as raised:
         make().provider.start(request())
@@ -209,7 +217,7 @@ def test_a_persistent_outage_ends_in_provider_unavailable_after_bounded_tries(
 
 
 @pytest.mark.parametrize("kind", ["timeout", "disconnect"])
-def test_a_create_left_in_doubt_is_not_retried_inline(fake: FakeReplicate, make, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_create_left_in_doubt_is_not_retried_inline(fake: FakeReplicate, make: Make, kind: str) -> None:
     fake.fail("create", kind, delay=1.5)
     with pytest.raises(ProviderUnavailable) as raised:
         make(replicate_wait_seconds=0).provider.start(request())
@@ -217,7 +225,7 @@ def test_a_create_left_in_doubt_is_not_retried_inline(fake: FakeReplicate, make,
     assert raised.value.details["in_doubt"] is True
 
 
-def test_connection_refused_is_retried_then_unavailable(make) -> None:  # type: ignore[no-untyped-def]
+def test_connection_refused_is_retried_then_unavailable(make: Make) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
@@ -228,19 +236,19 @@ def test_connection_refused_is_retried_then_unavailable(make) -> None:  # type: 
 
 
 def test_a_bad_token_is_a_configuration_error(
-    fake: FakeReplicate, make, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    fake: FakeReplicate, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_wrong")
     with pytest.raises(ProviderNotConfigured, match="HTTP 401"):
         make().provider.start(request())
 
 
-def test_a_half_started_fan_out_cancels_what_it_started(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_a_half_started_fan_out_cancels_what_it_started(fake: FakeReplicate, make: Make) -> None:
     fake.mode = "hold"
     made = make()
     original = fake.create
 
-    def create_then_break(body, model):  # type: ignore[no-untyped-def]
+    def create_then_break(body: dict[str, Any], model: str | None) -> dict[str, Any]:
         created = original(body, model)
         fake.fail("create", status=503, times=100)
         return created
@@ -256,7 +264,7 @@ def test_a_half_started_fan_out_cancels_what_it_started(fake: FakeReplicate, mak
 @pytest.mark.parametrize(
     ("kind", "status"), [("status", 500), ("status", 429), ("timeout", 0), ("disconnect", 0)]
 )
-def test_a_poll_survives_one_fault(fake: FakeReplicate, make, kind: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_poll_survives_one_fault(fake: FakeReplicate, make: Make, kind: str, status: int) -> None:
     fake.mode = "hold"
     provider = make().provider
     pending = provider.start(request())
@@ -266,7 +274,7 @@ def test_a_poll_survives_one_fault(fake: FakeReplicate, make, kind: str, status:
     assert isinstance(provider.poll(pending.prediction_id), Completed)
 
 
-def test_the_clients_own_hidden_retries_are_not_used(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_the_clients_own_hidden_retries_are_not_used(fake: FakeReplicate, make: Make) -> None:
     """replicate's transport would retry a 503 GET ten times; ours tries exactly `attempts` times."""
     fake.mode = "hold"
     provider = make().provider
@@ -278,12 +286,14 @@ def test_the_clients_own_hidden_retries_are_not_used(fake: FakeReplicate, make) 
     assert len(fake.calls("GET", r"/v1/predictions/.+")) == 3
 
 
-def test_an_unknown_prediction_fails(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_prediction_fails(fake: FakeReplicate, make: Make) -> None:
     with pytest.raises(ProviderFailed, match="404"):
         make().provider.poll("does-not-exist")
 
 
-def test_when_inline_completion_hits_an_outage_the_predictions_are_kept(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_when_inline_completion_hits_an_outage_the_predictions_are_kept(
+    fake: FakeReplicate, make: Make
+) -> None:
     fake.fail("output", status=503, times=100)
     outcome = make().provider.start(request())
     assert outcome == Pending(prediction_id=fake.created_ids[0])  # finished later by callback or poll
@@ -300,8 +310,8 @@ def test_when_inline_completion_hits_an_outage_the_predictions_are_kept(fake: Fa
         ("no_output", ProviderOutputInvalid, "provider_output_invalid"),
     ],
 )
-def test_upstream_results_map_to_terminal_codes(  # type: ignore[no-untyped-def]
-    fake: FakeReplicate, make, outcome: str, error: type[Exception], code: str
+def test_upstream_results_map_to_terminal_codes(
+    fake: FakeReplicate, make: Make, outcome: str, error: type[Exception], code: str
 ) -> None:
     fake.outcome = outcome
     with pytest.raises(error) as raised:
@@ -311,18 +321,18 @@ def test_upstream_results_map_to_terminal_codes(  # type: ignore[no-untyped-def]
         assert "CUDA out of memory" in str(raised.value)
 
 
-def test_an_output_outage_is_retried(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_an_output_outage_is_retried(fake: FakeReplicate, make: Make) -> None:
     fake.fail("output", status=502)
     assert isinstance(make().provider.start(request()), Completed)
 
 
-def test_an_expired_output_is_invalid(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_output_is_invalid(fake: FakeReplicate, make: Make) -> None:
     fake.fail("output", status=404)
     with pytest.raises(ProviderOutputInvalid, match="404"):
         make().provider.start(request())
 
 
-def test_outputs_only_come_from_allowed_hosts(fake: FakeReplicate, make) -> None:  # type: ignore[no-untyped-def]
+def test_outputs_only_come_from_allowed_hosts(fake: FakeReplicate, make: Make) -> None:
     with pytest.raises(ProviderOutputInvalid, match="not an allowed output host"):
         make(replicate_output_hosts=("replicate.delivery",)).provider.start(request())
     assert fake.calls("GET", r"/delivery/.+") == []

@@ -83,7 +83,7 @@ def test_attempts_run_out_with_provider_unavailable() -> None:
 
 def test_retry_after_is_honoured_with_a_little_jitter() -> None:
     clock = Clock()
-    calls, operation = failing(1, TransientFailure("HTTP 429", retry_after=4.0))
+    _, operation = failing(1, TransientFailure("HTTP 429", retry_after=4.0))
     assert policy(clock, rng=0.5).run(operation, what="x") == "ok"  # type: ignore[arg-type]
     assert clock.sleeps == [pytest.approx(4.2)]
 

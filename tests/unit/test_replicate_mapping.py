@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -222,7 +223,9 @@ def test_a_correctly_signed_webhook_passes() -> None:
         lambda h: (h, b"\xff\xfe not utf-8"),
     ],
 )
-def test_tampered_or_incomplete_webhooks_are_refused(tamper) -> None:  # type: ignore[no-untyped-def]
+def test_tampered_or_incomplete_webhooks_are_refused(
+    tamper: Callable[[dict[str, str]], tuple[dict[str, str], bytes]],
+) -> None:
     headers, body = tamper(signed())
     with pytest.raises(WebhookSignatureInvalid) as raised:
         verify_webhook(headers, body, FAKE.webhook_secret, tolerance=300)
