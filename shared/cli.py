@@ -111,15 +111,14 @@ def dev(args: argparse.Namespace) -> int:
         nonlocal stopping
         stopping = True
 
+    # Explicit handlers: Ctrl-C and `kill` both stop cleanly, even where SIGINT was inherited ignored.
+    signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     with LocalCloud(api_port=args.port) as cloud:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
         _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)\nPress Ctrl-C to stop.")
-        try:
-            while not stopping:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        while not stopping:
+            time.sleep(0.2)
         _say("Stopping…")
     return EXIT_OK
 
