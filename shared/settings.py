@@ -81,8 +81,10 @@ class Settings(BaseSettings):
     output_max_bytes: int = 25 * 1024 * 1024
 
     replicate_model: str = "adirik/interior-design"
-    replicate_version: str = "76604baddc85b1b4616e1c6475eca080da339c8875bd4996705440484a6eac38"
-    """Pinned version id; empty for official models, which run their latest version."""
+    """``owner/name`` or ``owner/name:<version>``; the default model's version is pinned in code."""
+    replicate_version: str = ""
+    """Version id when not in ``replicate_model``; empty: the pinned one for a known community model,
+    else none (official models run their latest version)."""
     replicate_base_url: str | None = None
     """Replicate's API address; tests point it at a local server. None: https://api.replicate.com."""
     replicate_token_secret_arn: str | None = None

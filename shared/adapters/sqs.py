@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.aws import client
+from shared.domain.design import Design
 from shared.domain.messages import GenerationMessage
 
 
@@ -28,3 +29,14 @@ class GenerationQueue:
             DelaySeconds=max(0, min(900, int(delay_seconds))),
             MessageAttributes={"tenant_id": {"DataType": "String", "StringValue": message.tenant_id}},
         )
+
+
+class CancelThroughWorker:
+    """``PredictionCanceller`` for the API: the worker holds the provider's credentials, so a
+    canceled design is handed to it; it finds the design canceled and cancels the predictions."""
+
+    def __init__(self, queue: GenerationQueue) -> None:
+        self._queue = queue
+
+    def cancel(self, design: Design) -> None:
+        self._queue.enqueue(GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id))

@@ -59,6 +59,6 @@ class ImageFetcher(Protocol):
 
 
 class PredictionCanceller(Protocol):
-    """Stops a canceled design's provider predictions (best effort: never raises)."""
+    """Stops the provider predictions of a design that was just canceled (best effort)."""
 
-    def cancel(self, provider: str, prediction_ids: tuple[str, ...]) -> None: ...
+    def cancel(self, design: Design) -> None: ...

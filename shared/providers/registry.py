@@ -43,24 +43,6 @@ def forget_providers() -> None:
     _cache.clear()
 
 
-class ProviderCanceller:
-    """``PredictionCanceller`` for the API: cancels predictions of a canceled design, best effort.
-
-    The provider (and its client) is built only when a design with predictions is canceled.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-
-    def cancel(self, provider: str, prediction_ids: tuple[str, ...]) -> None:
-        from shared.providers.base import PredictionProvider
-
-        built = provider_for(provider, self._settings)
-        if isinstance(built, PredictionProvider):
-            for prediction_id in prediction_ids:
-                built.cancel(prediction_id)
-
-
 def missing_configuration(name: str, settings: Settings) -> str | None:
     """Why provider ``name`` cannot run with these settings and this environment, or None.
 

@@ -100,6 +100,18 @@ def profile_for(model: str) -> ModelProfile:
     return PROFILES.get(model.strip().lower(), GENERIC_PROFILE)
 
 
+PINNED_VERSIONS: dict[str, str] = {
+    # Community models run a specific version; pinning it keeps results reproducible.
+    "adirik/interior-design": "76604baddc85b1b4616e1c6475eca080da339c8875bd4996705440484a6eac38",
+}
+
+
+def model_and_version(settings: Settings) -> tuple[str, str]:
+    """(``owner/name``, version id or "") from ``owner/name[:version]`` and ``replicate_version``."""
+    model, _, version = settings.replicate_model.strip().partition(":")
+    return model, version or settings.replicate_version or PINNED_VERSIONS.get(model.lower(), "")
+
+
 class PredictionReport(BaseModel):
     """The part of a Replicate prediction we use: from the API or from a webhook body."""
 
@@ -360,7 +372,8 @@ class ReplicateProvider:
         retry: RetryPolicy | None = None,
     ) -> None:
         self._settings = settings
-        self._profile = profile_for(settings.replicate_model)
+        self._model, self._version = model_and_version(settings)
+        self._profile = profile_for(self._model)
         self._retry = retry or RetryPolicy.from_settings(settings)
         self._client = client
         self._client_lock = threading.Lock()
@@ -496,17 +509,13 @@ class ReplicateProvider:
             params["webhook_events_filter"] = ["completed"]
         if wait > 0:
             params["wait"] = min(int(wait), 60)
-        settings = self._settings
+        model, version = self._model, self._version
 
         def create() -> Any:
-            if settings.replicate_version:
+            if version:
                 # The version route sends Prefer: wait (client.predictions.create with model= drops it).
-                return self.client.predictions.create(
-                    version=settings.replicate_version, input=model_input, **params
-                )
-            return self.client.models.predictions.create(
-                model=settings.replicate_model, input=model_input, **params
-            )
+                return self.client.predictions.create(version=version, input=model_input, **params)
+            return self.client.models.predictions.create(model=model, input=model_input, **params)
 
         prediction = self._retry.run(
             lambda: _call(create, creating=True), what="creating a Replicate prediction"
@@ -543,7 +552,7 @@ class ReplicateProvider:
         metadata = {
             "provider": "replicate",
             "prediction-id": report.id,
-            "model": self._settings.replicate_model,
+            "model": self._model,
         }
         images: tuple[GeneratedImage, ...] = tuple(
             self._downloader.download(url, metadata=metadata) for url in urls

@@ -179,12 +179,11 @@ class DesignService:
         """Stop paying for the GPU: the design is canceled whatever the provider answers."""
         if self._predictions is None or design.predictions is None:
             return
-        outstanding = design.predictions.outstanding
-        if outstanding:
+        if design.predictions.outstanding:
             try:
-                self._predictions.cancel(design.provider, outstanding)
+                self._predictions.cancel(design)
             except Exception:  # the port is best effort; a failure must not undo the cancel
-                logger.exception("could not cancel the design's predictions")
+                logger.exception("could not ask for the design's predictions to be canceled")
 
     # --- validation ------------------------------------------------------------------
     def _brief(self, request: DesignRequest) -> Brief:

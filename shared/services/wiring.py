@@ -9,8 +9,7 @@ from shared.adapters.dynamodb import DesignRepository, UploadRepository
 from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import check_url
-from shared.adapters.sqs import GenerationQueue
-from shared.providers.registry import ProviderCanceller
+from shared.adapters.sqs import CancelThroughWorker, GenerationQueue
 from shared.services.designs import DesignService
 from shared.settings import get_settings
 
@@ -35,7 +34,7 @@ def design_service() -> DesignService:
         queue=GenerationQueue(settings.generate_queue_url),
         events=StatusEventBus(settings.event_bus_name),
         check_image_url=partial(check_url, allow_loopback=settings.allow_loopback_urls),
-        predictions=ProviderCanceller(settings),
+        predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
     )
 
 

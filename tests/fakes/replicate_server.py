@@ -101,6 +101,8 @@ class FakeReplicate:
     webhook_attempts: int = 6
     webhook_retry_delay: float = 0.2
     webhook_sender: WebhookSender | None = None
+    background_webhooks: bool = True
+    """Deliver webhooks on their own as predictions complete; off: only ``deliver()`` sends them."""
     oversize_bytes: int = 2 * 1024 * 1024
     output_as_list: bool = False
     """Answer ``output`` as a list even for one image (adirik answers a single URL string)."""
@@ -333,7 +335,7 @@ class FakeReplicate:
         return statuses
 
     def _webhook_in_background(self, prediction_id: str) -> None:
-        if self.webhooks and self.predictions[prediction_id].get("webhook"):
+        if self.background_webhooks and self.webhooks and self.predictions[prediction_id].get("webhook"):
             threading.Thread(target=self.deliver, args=(prediction_id,), daemon=True).start()
 
 

@@ -64,7 +64,9 @@ class Stack:
 
 @pytest.fixture
 def stack(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    with FakeReplicate(mode="hold", webhook_attempts=2, webhook_retry_delay=0.0) as fake:
+    with FakeReplicate(
+        mode="hold", webhook_attempts=2, webhook_retry_delay=0.0, background_webhooks=False
+    ) as fake:
         settings = {
             "ROOMCRAFT_PROVIDER": "replicate",
             "ROOMCRAFT_REPLICATE_BASE_URL": fake.url,
@@ -311,6 +313,9 @@ def test_canceling_the_design_cancels_its_prediction(stack: Stack) -> None:
     answer = stack.api.post(f"/v1/designs/{design.design_id}/cancel")
     assert answer.status_code == 200
     assert answer.json()["status"] == "canceled"
+    # The API holds no provider credentials: it hands the design to the worker, which cancels.
+    assert stack.fake.predictions[design.prediction_id or ""]["status"] == "processing"
+    assert stack.run(design) is RunResult.ALREADY_DONE
     assert stack.fake.predictions[design.prediction_id or ""]["status"] == "canceled"
     url, headers, body = stack.fake.signed_webhook(design.prediction_id or "")
     assert stack.post_webhook(url, headers, body).json() == {"result": "already_done"}

@@ -16,13 +16,18 @@ from shared.domain.errors import (
     ProviderUnavailable,
 )
 from shared.providers.base import Completed, GenerationRequest, Pending
-from shared.providers.replicate import ReplicateProvider, forget_webhook_secret, webhook_secret
+from shared.providers.replicate import (
+    PINNED_VERSIONS,
+    ReplicateProvider,
+    forget_webhook_secret,
+    webhook_secret,
+)
 from shared.providers.retry import RetryPolicy
 from shared.settings import Settings
 from tests.conftest import room_photo
 from tests.fakes.replicate_server import FakeReplicate
 
-DEFAULT_VERSION = Settings().replicate_version
+DEFAULT_VERSION = PINNED_VERSIONS["adirik/interior-design"]
 
 
 @pytest.fixture

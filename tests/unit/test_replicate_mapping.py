@@ -20,10 +20,12 @@ from shared.providers.base import GenerationRequest, Pending
 from shared.providers.registry import missing_configuration
 from shared.providers.replicate import (
     GENERIC_PROFILE,
+    PINNED_VERSIONS,
     PredictionReport,
     ReplicateHttpError,
     ReplicateProvider,
     _classified,
+    model_and_version,
     output_urls,
     profile_for,
     replicate_token,
@@ -97,6 +99,19 @@ def test_a_model_with_num_outputs_makes_every_variant_in_one_prediction() -> Non
     assert inputs[0]["control_image"].startswith("data:image/jpeg;base64,")
     assert inputs[0]["guidance"] == 7.0
     assert "negative_prompt" not in inputs[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "version", "expected"),
+    [
+        ("adirik/interior-design", "", ("adirik/interior-design", PINNED_VERSIONS["adirik/interior-design"])),
+        ("adirik/interior-design:abc123", "", ("adirik/interior-design", "abc123")),
+        ("someone/model", "def456", ("someone/model", "def456")),
+        ("black-forest-labs/flux-depth-dev", "", ("black-forest-labs/flux-depth-dev", "")),
+    ],
+)
+def test_model_and_version(model: str, version: str, expected: tuple[str, str]) -> None:
+    assert model_and_version(Settings(replicate_model=model, replicate_version=version)) == expected
 
 
 def test_unknown_models_use_the_generic_input_names() -> None:
