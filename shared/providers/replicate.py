@@ -175,10 +175,13 @@ def webhook_secret(settings: Settings, client: replicate.Client | None = None) -
     if settings.replicate_webhook_secret_arn:
         from shared.adapters.secrets import read_secret
 
-        return read_secret(settings.replicate_webhook_secret_arn, key="key")
+        try:
+            return _signing_secret(read_secret(settings.replicate_webhook_secret_arn, key="key"))
+        except ProviderNotConfigured as error:
+            raise CallbackNotConfigured(f"Replicate callbacks cannot be verified: {error.message}") from None
     configured = os.environ.get(WEBHOOK_SECRET_ENV, "").strip()
     if configured:
-        return configured
+        return _signing_secret(configured)
     base = settings.replicate_base_url or DEFAULT_BASE_URL
     with _secret_lock:
         if base in _fetched_secret:
@@ -196,6 +199,16 @@ def webhook_secret(settings: Settings, client: replicate.Client | None = None) -
     with _secret_lock:
         _fetched_secret[base] = key
     return key
+
+
+def _signing_secret(value: str) -> str:
+    if not value.startswith("whsec_"):
+        # Still the deployment's placeholder: say so instead of refusing every callback as forged.
+        raise CallbackNotConfigured(
+            "the Replicate webhook signing secret is not set (expected whsec_…): store the key of "
+            "GET /v1/webhooks/default/secret in ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN"
+        )
+    return value
 
 
 def forget_webhook_secret() -> None:

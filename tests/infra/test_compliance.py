@@ -33,6 +33,18 @@ EXPECTED_ACKNOWLEDGMENTS = {
     "Functions/ApiFunction": {"AwsSolutions-L1"},
     "Functions/WorkerFunction": {"AwsSolutions-L1"},
     "Api/HttpApi/ANY--v1--{proxy+}": {"AwsSolutions-APIG4"},
+    # Providers (docs/providers.md): the webhook signing secret, the SageMaker async topics, and the
+    # inference-events function, which runs the worker's pipeline with the worker's grants.
+    "Inference/ReplicateWebhookSecret": {"AwsSolutions-SMG4"},
+    "Inference/SageMakerAsyncSuccess": {"AwsSolutions-SNS2"},
+    "Inference/SageMakerAsyncError": {"AwsSolutions-SNS2"},
+    "Functions/InferenceEventsRole": {
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/uploads/*]",
+        "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/work/*]",
+        "AwsSolutions-IAM5[Resource::<StorageOutputsBucket49742862.Arn>/*]",
+    },
+    "Functions/InferenceEventsFunction": {"AwsSolutions-L1"},
 }
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from shared.domain.errors import (
+    CallbackNotConfigured,
     ProviderCanceled,
     ProviderFailed,
     ProviderNotConfigured,
@@ -30,6 +31,7 @@ from shared.providers.replicate import (
     profile_for,
     replicate_token,
     verify_webhook,
+    webhook_secret,
 )
 from shared.providers.retry import TransientFailure
 from shared.settings import Settings
@@ -192,6 +194,14 @@ def test_http_errors_are_sorted_into_retryable_and_terminal(
         assert classified.retry_after == 2.0
     else:
         assert getattr(classified, "code", None) == code
+
+
+def test_a_placeholder_webhook_secret_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPLICATE_WEBHOOK_SECRET", "Xq3placeholder")
+    with pytest.raises(CallbackNotConfigured, match="not set"):
+        webhook_secret(Settings())
+    monkeypatch.setenv("REPLICATE_WEBHOOK_SECRET", FAKE.webhook_secret)
+    assert webhook_secret(Settings()) == FAKE.webhook_secret
 
 
 def test_the_token_is_required_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
