@@ -4,6 +4,7 @@ callback route, and the real ``replicate`` client against the local Replicate-sp
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -364,3 +365,43 @@ def test_token_and_webhook_secret_come_from_secrets_manager(
     with pytest.raises(ProviderNotConfigured) as raised:
         replicate_token(get_settings())
     assert "r8_" not in raised.value.message
+
+
+class Everything(logging.Handler):
+    """Keeps every log record whole (message and extra fields), whatever the formatter prints."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(json.dumps(record.__dict__, default=str))
+
+
+def test_the_token_and_the_signing_secret_never_reach_logs_events_or_designs(stack: Stack) -> None:
+    captured = Everything()
+    loggers = [
+        logging.getLogger(name) for name in list(logging.root.manager.loggerDict) if "roomcraft" in name
+    ]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(captured)
+    try:
+        design = waiting_design(stack)
+        stack.fake.finish(design.prediction_id or "", deliver=False)
+        url, headers, body = stack.fake.signed_webhook(design.prediction_id or "")
+        answer = stack.post_webhook(url, headers, body)
+        view = stack.api.get(f"/v1/designs/{design.design_id}").text
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(captured)
+            logger.setLevel(level)
+    logs = "\n".join(captured.records)
+    assert "replicate callback handled" in logs  # the logs were captured
+    assert "design moved" in logs
+    stored = stack.get(design).model_dump_json()
+    secret_body = stack.fake.webhook_secret.split("_", 1)[1]
+    for text in (logs, stored, view, answer.text):
+        assert stack.fake.token not in text
+        assert secret_body not in text
