@@ -153,8 +153,9 @@ class GenerationPipeline:
             logger.warning("design not found; dropping message", extra={"design_id": message.design_id})
             return RunResult.MISSING
         if design.status.is_terminal:
-            if design.status is DesignStatus.CANCELED and design.predictions is not None:
-                # Canceled through the API, which holds no provider credentials: stop the GPU here.
+            if design.status is not DesignStatus.SUCCEEDED and design.predictions is not None:
+                # Canceled through the API, or failed by a callback there; the API holds no provider
+                # credentials, so predictions still running are stopped here.
                 self._cancel_predictions(design.provider, design.predictions.outstanding)
             return RunResult.ALREADY_DONE
         if message.check is not None and (

@@ -287,6 +287,24 @@ def test_upstream_failures_reported_by_webhook_fail_the_design(stack: Stack, out
     assert failed.error.code == code
 
 
+def test_when_one_variant_fails_by_webhook_the_worker_cancels_the_others(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    design = waiting_design(stack, variants=2)
+    assert design.predictions is not None
+    first, second = design.predictions.ids
+    stack.fake.finish(first, "failed", deliver=False)
+    url, headers, body = stack.fake.signed_webhook(first)
+    monkeypatch.delenv("REPLICATE_API_TOKEN")  # as in the cloud: the API holds no Replicate token
+    wiring.reset()
+    assert stack.post_webhook(url, headers, body).json() == {"result": "failed"}
+    assert stack.fake.predictions[second]["status"] == "processing"
+    monkeypatch.setenv("REPLICATE_API_TOKEN", stack.fake.token)  # the worker has it
+    wiring.reset()
+    assert stack.run(design, check=design.predictions.check) is RunResult.ALREADY_DONE
+    assert stack.fake.predictions[second]["status"] == "canceled"
+
+
 def test_an_outage_while_downloading_answers_503_so_the_webhook_is_retried(stack: Stack) -> None:
     design = waiting_design(stack)
     stack.fake.finish(design.prediction_id or "", deliver=False)
