@@ -33,6 +33,7 @@ from shared.resources import (
     EVENT_BUS,
     GENERATE_QUEUE,
     INBOX_BUCKET,
+    INFERENCE_EVENTS_QUEUE,
     INGESTS_TABLE,
     OUTPUTS_BUCKET,
     QUEUES,
@@ -43,6 +44,7 @@ from shared.resources import (
 )
 
 UPLOADS_PREFIX = "uploads/"
+PREDICTION_STARTERS = ("worker", "inference_events")
 WORK_PREFIX = "work/"
 DESIGNS_PREFIX = "designs/"
 """Where the worker writes a design's output images in the outputs bucket (``output_key``)."""
@@ -85,6 +87,7 @@ class RoomcraftStack(Stack):
         if "api" not in functions:
             raise ValueError("shared/resources.py has no FunctionSpec(id='api'): the HTTP API needs it")
         self.api = Api(self, "Api", config=config, handler=functions["api"])
+        self._connect_inference(functions)
         self._grant_least_privilege(functions)
         self.observability = Observability(
             self,
@@ -111,6 +114,7 @@ class RoomcraftStack(Stack):
                 "ROOMCRAFT_PROVIDER": self.config.provider,
                 "ROOMCRAFT_CDN_BASE_URL": self.delivery.base_url,
                 "ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN": self.inference.replicate_token.secret_arn,
+                "ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN": self.inference.replicate_webhook_secret.secret_arn,
                 "ROOMCRAFT_REPLICATE_MODEL": self.inference.replicate_model,
                 "ROOMCRAFT_SAGEMAKER_ENDPOINT": self.inference.sagemaker_endpoint,
                 "POWERTOOLS_SERVICE_NAME": "roomcraft",
@@ -119,6 +123,14 @@ class RoomcraftStack(Stack):
             }
         )
         return env
+
+    def _connect_inference(self, functions: dict[str, lambda_.Function]) -> None:
+        """Functions that start predictions tell the provider where to call back (the API's URL);
+        SageMaker async notifications reach the inference-events queue."""
+        for function_id in PREDICTION_STARTERS:
+            if function_id in functions:
+                functions[function_id].add_environment("ROOMCRAFT_API_BASE_URL", self.api.url)
+        self.inference.notify(self.pipeline.queues[INFERENCE_EVENTS_QUEUE.id].queue)
 
     # ---- least privilege: one method per function, each grant naming one resource (or key prefix) ----
 
@@ -129,6 +141,8 @@ class RoomcraftStack(Stack):
             "ingest": self._grant_ingest,
             "writeback": self._grant_writeback,
             "dispatcher": self._grant_dispatcher,
+            # Runs the same pipeline as the worker when a SageMaker async result is announced.
+            "inference_events": self._grant_worker,
         }
         for function_id, function in functions.items():
             if function_id not in policies:
@@ -152,6 +166,7 @@ class RoomcraftStack(Stack):
         self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self.events.bus.grant_put_events_to(role)
         self.webhooks.grant_api(role)
+        self.inference.grant_webhook_secret_read(role)
         self._acknowledge_prefixes(function, [(UPLOADS_BUCKET.id, UPLOADS_PREFIX)])
 
     def _grant_worker(self, function: lambda_.Function) -> None:
@@ -164,6 +179,8 @@ class RoomcraftStack(Stack):
         self.storage.grant_objects(OUTPUTS_BUCKET.id, role, actions=["s3:PutObject"], prefixes=[""])
         self.events.bus.grant_put_events_to(role)
         self.inference.grant_use(role)
+        # The polling fallback: a delayed "check the prediction" message on the generate queue.
+        self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self._acknowledge_prefixes(
             function,
             [(UPLOADS_BUCKET.id, UPLOADS_PREFIX), (UPLOADS_BUCKET.id, WORK_PREFIX), (OUTPUTS_BUCKET.id, "")],
@@ -260,6 +277,19 @@ class RoomcraftStack(Stack):
             value=self.inference.replicate_token.secret_arn,
             description="Store the Replicate API token here with `aws secretsmanager put-secret-value`",
         )
+        CfnOutput(
+            self,
+            "ReplicateWebhookSecretArn",
+            value=self.inference.replicate_webhook_secret.secret_arn,
+            description="Store Replicate's webhook signing secret (whsec_...) here with put-secret-value",
+        )
+        for outcome, topic in self.inference.async_topics.items():
+            CfnOutput(
+                self,
+                f"SageMakerAsync{outcome.title()}TopicArn",
+                value=topic.topic_arn,
+                description=f"Name it as the {outcome} topic in the endpoint's AsyncInferenceConfig",
+            )
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)

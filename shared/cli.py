@@ -35,6 +35,15 @@ def stage(args: argparse.Namespace) -> int:
     if not photo.is_file():
         _say(f"error: no such photo: {photo}")
         return EXIT_USAGE
+    if args.api_url is None and args.provider:
+        # The local cloud runs the provider here: check its configuration before uploading anything.
+        from shared.providers.registry import missing_configuration
+        from shared.settings import Settings
+
+        missing = missing_configuration(args.provider, Settings())
+        if missing:
+            _say(f"error: {missing}")
+            return EXIT_ENVIRONMENT
     with ExitStack() as stack:
         api_url = args.api_url
         if api_url is None:

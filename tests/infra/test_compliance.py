@@ -55,6 +55,19 @@ EXPECTED_ACKNOWLEDGMENTS = {
     "BucketNotificationsHandler050a0587b7544547bf325f094a3db834": {
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
     },
+    # Providers (docs/providers.md): the webhook signing secret, the SageMaker async topics, and the
+    # inference-events function, which runs the worker's pipeline with the worker's grants.
+    "Inference/ReplicateWebhookSecret": {"AwsSolutions-SMG4"},
+    "Inference/SageMakerAsyncSuccess": {"AwsSolutions-SNS2"},
+    "Inference/SageMakerAsyncError": {"AwsSolutions-SNS2"},
+    "Functions/InferenceEventsRole": {
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/uploads/*]",
+        "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/work/*]",
+        "AwsSolutions-IAM5[Resource::<StorageOutputsBucket49742862.Arn>/*]",
+        "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/inbox/*]",
+    },
+    "Functions/InferenceEventsFunction": {"AwsSolutions-L1"},
 }
 
 

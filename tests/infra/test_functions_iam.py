@@ -155,9 +155,12 @@ def test_api_role(synth: Synthesized) -> None:
     assert reachable(found, "events:PutEvents") == [
         {"Fn::GetAtt": [synth.logical_id(synth.stack.events.bus), "Arn"]}
     ]
-    # Nothing of the worker's: no outputs bucket, no provider credentials, no model endpoint.
+    # Nothing of the worker's: no outputs bucket, no provider credentials, no model endpoint; only
+    # the webhook signing secret, to verify provider callbacks (cancels go through the worker).
     assert not mentions(found, synth.logical_id(storage.buckets[OUTPUTS_BUCKET.id]))
-    assert not reachable(found, "secretsmanager:GetSecretValue")
+    assert reachable(found, "secretsmanager:GetSecretValue") == [
+        {"Ref": synth.logical_id(synth.stack.inference.replicate_webhook_secret)}
+    ]
     assert not any(a.startswith("sagemaker:") for s in found for a in s["Action"])
 
 
@@ -179,8 +182,9 @@ def test_worker_role(synth: Synthesized) -> None:
         [object_arn(synth, UPLOADS_BUCKET.id, "work/"), object_arn(synth, OUTPUTS_BUCKET.id, "")]
     )
     assert {a for s in found for a in s["Action"] if a.startswith("s3:")} == {"s3:PutObject", "s3:GetObject"}
-    assert not reachable(found, "sqs:SendMessage")
     generate = synth.logical_id(synth.stack.pipeline.queues[GENERATE_QUEUE.id].queue)
+    # Sends only its own delayed "check the prediction" messages (the polling fallback).
+    assert reachable(found, "sqs:SendMessage") == [{"Fn::GetAtt": [generate, "Arn"]}]
     assert reachable(found, "sqs:DeleteMessage") == [{"Fn::GetAtt": [generate, "Arn"]}]
     assert reachable(found, "events:PutEvents") == [
         {"Fn::GetAtt": [synth.logical_id(synth.stack.events.bus), "Arn"]}
