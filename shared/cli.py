@@ -103,8 +103,12 @@ def dev(args: argparse.Namespace) -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, _stop)
-    with LocalCloud(api_port=args.port) as cloud:
+    with LocalCloud(api_port=args.port, cdn_port=args.cdn_port) as cloud:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
+        if cloud.app_url:
+            _say(f"  App      {cloud.app_url}")
+        else:
+            _say("  App      not built yet: cd web && npm ci && npm run build, then restart (docs/webapp.md)")
         _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)\nPress Ctrl-C to stop.")
         try:
             while not stopping:
@@ -147,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     dev_parser = commands.add_parser("dev", help="run the local cloud and the API until Ctrl-C")
     dev_parser.add_argument(
         "--port", type=int, default=DEFAULT_API_PORT, help=f"API port (default {DEFAULT_API_PORT})"
+    )
+    dev_parser.add_argument(
+        "--cdn-port",
+        type=int,
+        default=DEFAULT_API_PORT + 1,
+        help=f"local CDN port, which also serves the web app at /app/ (default {DEFAULT_API_PORT + 1})",
     )
     dev_parser.set_defaults(run=dev)
     return parser
