@@ -50,6 +50,12 @@ const browser = await chromium.launch({
 
 const problems = [];
 function watch(page, allowed = []) {
+  // The page's Content Security Policy (a meta tag in the build) must not block anything it does.
+  page.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (event) =>
+      console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`),
+    ),
+  );
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {
     if (message.type() !== "error") return;
@@ -71,6 +77,11 @@ try {
 
   await page.goto(APP_URL);
   await page.getByRole("heading", { level: 1, name: "Stage a room" }).waitFor();
+  assert.match(
+    await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content"),
+    /script-src 'self'/,
+    "the build carries its Content Security Policy",
+  );
   await page.locator(".style-card").first().waitFor();
   const styleCount = await page.locator(".style-card").count();
   assert.ok(styleCount >= 8, `style swatches from GET /v1/styles (${styleCount})`);
