@@ -107,6 +107,10 @@ def dev(args: argparse.Namespace) -> int:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
         if cloud.app_url:
             _say(f"  App      {cloud.app_url}")
+            if args.open:
+                import webbrowser
+
+                webbrowser.open(cloud.app_url)
         else:
             _say("  App      not built yet: cd web && npm ci && npm run build, then restart (docs/webapp.md)")
         _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)\nPress Ctrl-C to stop.")
@@ -158,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_API_PORT + 1,
         help=f"local CDN port, which also serves the web app at /app/ (default {DEFAULT_API_PORT + 1})",
     )
+    dev_parser.add_argument("--open", action="store_true", help="open the web app in a browser")
     dev_parser.set_defaults(run=dev)
     return parser
 

@@ -175,10 +175,15 @@ export const createView: View = (ctx, main) => {
   );
   const submit = h("button", { type: "submit", class: "button primary large" }, "Stage my room");
   const formError = h("div", { class: "form-error", "aria-live": "assertive" });
-  photoSection.append(
-    h("div", { class: "submit-row" }, submit, h("p", { class: "muted small" }, "You can follow the progress, and leave the page: the design carries on."), formError),
+  // After the brief in the page's order, so keyboard and screen-reader users meet it last.
+  const submitRow = h(
+    "div",
+    { class: "submit-row" },
+    submit,
+    h("p", { class: "muted small" }, "You can follow the progress, and leave the page: the design carries on."),
+    formError,
   );
-  replace(form, h("div", { class: "create-grid" }, photoSection, briefSection));
+  replace(form, h("div", { class: "create-grid" }, photoSection, briefSection, submitRow));
 
   let readBrief: (() => { room_type: string; style: string; palette?: string[]; variants: number; prompt?: string }) | null = null;
 
