@@ -8,6 +8,7 @@ image, pages through the gallery, and checks settings. Screenshots go to ``web/s
 (``ROOMCRAFT_SCREENSHOTS`` overrides).
 
 Skips only when Chromium, Node.js or ``web/node_modules`` are missing; CI installs all three.
+A missing or stale ``web/dist`` is rebuilt first.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def built_app() -> Path:
     reason = _missing()
     if reason:
         pytest.skip(reason)
-    if not (WEB_DIST / "index.html").is_file():
+    index = WEB_DIST / "index.html"
+    sources = [WEB / "index.html", WEB / "vite.config.ts", *(WEB / "src").rglob("*")]
+    if not index.is_file() or max(p.stat().st_mtime for p in sources) > index.stat().st_mtime:
         subprocess.run(["npm", "run", "build"], cwd=WEB, check=True, capture_output=True, timeout=300)
     return WEB_DIST
 
