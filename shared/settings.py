@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     """Deliveries of one generation message before the design fails for good."""
     queue_estimate_seconds: float = 2.0
 
+    # S3 inbox (upload-triggered staging): see docs/inbox.md.
+    inbox_bucket: str = "roomcraft-local-inbox"
+    ingests_table: str = "roomcraft-local-ingests"
+    ingest_queue_url: str = ""
+    writeback_queue_url: str = ""
+    ingest_record_days: int = 30
+    """How long an inbox object's ingest record (its idempotency key) is kept."""
+
     @property
     def providers_allowed(self) -> frozenset[str]:
         return frozenset({self.provider, *self.allowed_providers})

@@ -142,3 +142,22 @@ class ProviderUnavailable(ProviderError):
 class ProviderNotConfigured(ProviderError):
     code = "provider_not_configured"
     http_status = 503
+
+
+# --- S3 inbox ---------------------------------------------------------------------------
+class InboxPathInvalid(ValidationFailed):
+    """The object key is not ``inbox/{tenant}/{path}``: there is no tenant to report to."""
+
+    code = "inbox_path_invalid"
+
+
+class UnknownOption(ValidationFailed):
+    """Object metadata, a sidecar or a roomcraft.json names an option Roomcraft does not know."""
+
+    code = "unknown_option"
+
+
+class InvalidOptions(ValidationFailed):
+    """Options that cannot be read (bad JSON, wrong type, out of range) or that are missing."""
+
+    code = "invalid_options"

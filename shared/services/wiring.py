@@ -15,6 +15,8 @@ from shared.settings import get_settings
 
 if TYPE_CHECKING:
     from shared.services.generation import GenerationPipeline
+    from shared.services.ingest import InboxIngest
+    from shared.services.writeback import InboxWriteback
 
 
 @cache
@@ -55,6 +57,34 @@ def generation_pipeline() -> GenerationPipeline:
             timeout=settings.fetch_timeout_seconds, allow_loopback=settings.allow_loopback_urls
         ),
         providers=partial(provider_for, settings=settings),
+        inbox=Bucket(settings.inbox_bucket),
+    )
+
+
+@cache
+def inbox_ingest() -> InboxIngest:
+    from shared.adapters.dynamodb import IngestRepository
+    from shared.services.ingest import InboxIngest
+
+    settings = get_settings()
+    return InboxIngest(
+        settings=settings,
+        inbox=Bucket(settings.inbox_bucket),
+        records=IngestRepository(settings),
+        designs=design_service(),
+    )
+
+
+@cache
+def inbox_writeback() -> InboxWriteback:
+    from shared.services.writeback import InboxWriteback
+
+    settings = get_settings()
+    return InboxWriteback(
+        designs=DesignRepository(settings),
+        inbox=Bucket(settings.inbox_bucket),
+        outputs_bucket=settings.outputs_bucket,
+        url_for=outputs_bucket().url_for,
     )
 
 
@@ -62,7 +92,7 @@ def reset() -> None:
     """Forget every built object (tests and the local cloud change settings between runs)."""
     from shared.adapters.aws import reset_clients
 
-    for built in (outputs_bucket, design_service, generation_pipeline):
+    for built in (outputs_bucket, design_service, generation_pipeline, inbox_ingest, inbox_writeback):
         built.cache_clear()
     get_settings.cache_clear()
     reset_clients()

@@ -26,8 +26,9 @@ pytestmark = pytest.mark.infra
 
 
 def test_one_function_per_spec(synth: Synthesized) -> None:
+    # + CDK's BucketNotificationsHandler, which sets the inbox bucket's S3 notification at deploy time,
     # + CDK's bucket-deployment function that copies the web app (tests/infra/test_web.py)
-    synth.template.resource_count_is("AWS::Lambda::Function", len(FUNCTIONS) + 1)
+    synth.template.resource_count_is("AWS::Lambda::Function", len(FUNCTIONS) + 2)
     # + the AWS CLI layer of that bucket-deployment function
     synth.template.resource_count_is("AWS::Lambda::LayerVersion", 2)
 
@@ -163,7 +164,11 @@ def test_worker_role(synth: Synthesized) -> None:
     assert not mentions(found, synth.logical_id(storage.tables[UPLOADS_TABLE.id]))
     as_set = lambda resources: sorted(map(json.dumps, resources))  # noqa: E731
     assert as_set(reachable(found, "s3:GetObject")) == as_set(
-        [object_arn(synth, UPLOADS_BUCKET.id, "uploads/"), object_arn(synth, UPLOADS_BUCKET.id, "work/")]
+        [
+            object_arn(synth, UPLOADS_BUCKET.id, "uploads/"),
+            object_arn(synth, UPLOADS_BUCKET.id, "work/"),
+            object_arn(synth, "inbox", "inbox/"),  # originals of designs dropped in the S3 inbox
+        ]
     )
     assert as_set(reachable(found, "s3:PutObject")) == as_set(
         [object_arn(synth, UPLOADS_BUCKET.id, "work/"), object_arn(synth, OUTPUTS_BUCKET.id, "")]

@@ -108,6 +108,11 @@ def test_rule_matches_source_and_detail_type_prefix_into_its_queue(synth: Synthe
     assert props["EventPattern"] == {
         "source": [EVENT_BUS.source],
         "detail-type": [{"prefix": spec.detail_type_prefix}],
+        **(
+            {"detail": {name: list(values) for name, values in spec.detail_match}}
+            if spec.detail_match
+            else {}
+        ),
     }
     assert props["State"] == "ENABLED"
     (target,) = props["Targets"]
