@@ -26,7 +26,13 @@ from typing import Any
 import httpx
 
 from bench.emulator import photo_like_jpeg
-from bench.instrument import CallCounter, EventRecorder, HandlerTimer, InstantProvider, install_provider
+from shared.local.instruments import (
+    CallCounter,
+    EventRecorder,
+    HandlerTimer,
+    InstantProvider,
+    install_provider,
+)
 
 PHOTO_SIZE = (4032, 3024)
 """A 12 MP phone photo: what users upload."""

@@ -1,4 +1,6 @@
-"""In-process instruments for benchmarks and fault tests on the embedded local cloud.
+"""In-process instruments for benchmarks (``bench/``) and fault tests (``tests/fault``) on the local cloud.
+
+Laptop-only, like the rest of ``shared.local``: never shipped to Lambda.
 
 - ``CallCounter``: every AWS API call made by botocore (boto3 and PynamoDB alike), by the thread
   that made it, so API, worker and benchmark-client calls can be told apart.
@@ -55,10 +57,10 @@ class CallCounter:
                 counter.items[(role, service, operation)] += len(entries) if isinstance(entries, list) else 1
             return original(client, operation, params)
 
-        BaseClient._make_api_call = counting  # type: ignore[method-assign]
+        BaseClient._make_api_call = counting
 
         def undo() -> None:
-            BaseClient._make_api_call = original  # type: ignore[method-assign]
+            BaseClient._make_api_call = original
 
         return undo
 
@@ -101,7 +103,7 @@ class EventRecorder:
             original(bus, detail)
             recorder.record(detail)
 
-        StatusEventBus.publish = recording  # type: ignore[method-assign]
+        StatusEventBus.publish = recording  # type: ignore[method-assign,assignment]
 
         def undo() -> None:
             StatusEventBus.publish = original  # type: ignore[method-assign]
@@ -184,10 +186,10 @@ class HandlerTimer:
 
             return timed
 
-        cloud.load_handler = timed_loader  # type: ignore[assignment]
+        cloud.load_handler = timed_loader
 
         def undo() -> None:
-            cloud.load_handler = original  # type: ignore[assignment]
+            cloud.load_handler = original
 
         return undo
 
@@ -227,6 +229,6 @@ def install_provider(provider: Any, name: str = "preview") -> Callable[[], None]
     registry.provider_for = provider_for  # type: ignore[assignment]
 
     def undo() -> None:
-        registry.provider_for = original  # type: ignore[assignment]
+        registry.provider_for = original
 
     return undo
