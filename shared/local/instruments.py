@@ -82,6 +82,7 @@ class RecordedEvent:
     status: str
     version: int
     event_id: str
+    origin: str
     occurred_at: float
     published_at: float
 
@@ -116,6 +117,7 @@ class EventRecorder:
             status=str(detail.status.value),
             version=detail.version,
             event_id=detail.event_id,
+            origin=str(detail.origin),
             occurred_at=detail.occurred_at.timestamp(),
             published_at=time.time(),
         )

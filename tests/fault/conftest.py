@@ -15,6 +15,7 @@ from shared.local.cloud import LocalCloud
 from shared.local.instruments import EventRecorder, InstantProvider, install_provider
 from tests.conftest import room_photo
 from tests.fault import harness
+from tests.webhook_receiver import Receiver, receiving
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +26,13 @@ class FaultCloud:
     recorder: EventRecorder
     provider: InstantProvider
     upload_id: str
+    receiver: Receiver
+    """Subscribed to every design event of the tenant (a webhook endpoint registered at start)."""
 
     def scenario(self, name: str) -> harness.Scenario:
-        return harness.Scenario(name, self.cloud.api_url, self.cloud.env, self.recorder, self.provider)
+        return harness.Scenario(
+            name, self.cloud.api_url, self.cloud.env, self.recorder, self.provider, self.receiver
+        )
 
 
 @pytest.fixture(scope="module")
@@ -38,21 +43,30 @@ def fault_cloud() -> Iterator[FaultCloud]:
         pytest.MonkeyPatch.context() as patch,
         harness.pipeline_hooks(),
         harness.per_container_pipelines(),
+        receiving() as receiver,
     ):
         patch.setattr(cloud_module, "QueuePoller", harness.FaultyPoller)
         try:
             with LocalCloud(
                 stage="fault",
                 worker_threads=2,
-                settings={"ROOMCRAFT_LEASE_SECONDS": str(harness.LEASE_SECONDS)},
+                settings={
+                    "ROOMCRAFT_LEASE_SECONDS": str(harness.LEASE_SECONDS),
+                    # Seconds instead of the production hours, so retries happen within a test.
+                    "ROOMCRAFT_WEBHOOK_RETRY_SCHEDULE_SECONDS": "[0, 1, 1, 2, 2, 3, 3, 3]",
+                    "ROOMCRAFT_WEBHOOK_TIMEOUT_SECONDS": "2",
+                },
             ) as cloud:
                 api = RoomcraftClient(cloud.api_url)
+                api._call(
+                    "POST", "/v1/webhook-endpoints", json={"url": receiver.url, "description": "faults"}
+                )
                 with tempfile.TemporaryDirectory() as tmp:
                     path = Path(tmp) / "room.jpg"
                     path.write_bytes(room_photo(640, 480))
                     upload_id = api.upload(path, content_type="image/jpeg")
                 api.close()
-                yield FaultCloud(cloud, recorder, provider, upload_id)
+                yield FaultCloud(cloud, recorder, provider, upload_id, receiver)
         finally:
             for step in reversed(undo):
                 step()
@@ -64,5 +78,7 @@ def faults(fault_cloud: FaultCloud) -> Iterator[harness.Faults]:
     harness.reset_faults()
     fault_cloud.recorder.reset()
     fault_cloud.provider.calls.clear()
+    fault_cloud.receiver.script.clear()
     yield harness.current()
     harness.reset_faults()
+    fault_cloud.receiver.script.clear()

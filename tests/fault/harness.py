@@ -34,7 +34,7 @@ import httpx
 
 from shared.local.cloud import LambdaContext, QueuePoller, sqs_event
 from shared.local.instruments import EventRecorder
-from shared.resources import GENERATE_QUEUE, QueueSpec
+from shared.resources import GENERATE_QUEUE, QUEUES, QueueSpec
 
 LEASE_SECONDS = 2
 REDELIVERY_SECONDS = LEASE_SECONDS + 1
@@ -54,7 +54,8 @@ class Faults:
     """What the poller and the pipeline hooks do; a scenario sets it, the fixture resets it."""
 
     deliveries: int = 1
-    """Deliver each generate-queue message this many times (1 = normally)."""
+    """Deliver each message of ``duplicated_queues`` this many times (1 = normally)."""
+    duplicated_queues: frozenset[str] = frozenset(q.id for q in QUEUES)
     race: bool = False
     """Hand each new generate message to a second container at the same moment."""
     kill_plan: tuple[str, ...] = ()
@@ -130,24 +131,27 @@ class FaultyPoller(QueuePoller):
 
     def _deliver(self, messages: list[dict[str, Any]], memory_mb: int, timeout: int) -> None:
         faults = current()
-        if self.spec.id == GENERATE_QUEUE.id:
-            for message in messages:
-                with faults.lock:
-                    faults.received[message["MessageId"]] += 1
-                    copy = faults.received[message["MessageId"]]
-                    first_race = faults.race and message["MessageId"] not in faults.raced
-                    if first_race:
-                        faults.raced.add(message["MessageId"])
-                if copy < faults.deliveries:
-                    # Copy 1 becomes visible at once (a concurrent copy can be received while it
-                    # runs); later copies lose their delete and come back after they finish.
-                    if copy == 1:
-                        self._faulty.change_message_visibility(
-                            QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                        )
-                    self._faulty.keep[message["ReceiptHandle"]] = copy > 1
+        for message in messages:
+            with faults.lock:
+                faults.received[message["MessageId"]] += 1
+                copy = faults.received[message["MessageId"]]
+                first_race = (
+                    faults.race
+                    and self.spec.id == GENERATE_QUEUE.id
+                    and message["MessageId"] not in faults.raced
+                )
                 if first_race:
-                    self._start_second_container(message, memory_mb, timeout)
+                    faults.raced.add(message["MessageId"])
+            if self.spec.id in faults.duplicated_queues and copy < faults.deliveries:
+                # Copy 1 becomes visible at once (a concurrent copy can be received while it
+                # runs); later copies lose their delete and come back after they finish.
+                if copy == 1:
+                    self._faulty.change_message_visibility(
+                        QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                self._faulty.keep[message["ReceiptHandle"]] = copy > 1
+            if first_race:
+                self._start_second_container(message, memory_mb, timeout)
         super()._deliver(messages, memory_mb, timeout)
 
     def _start_second_container(self, message: dict[str, Any], memory_mb: int, timeout: int) -> None:
@@ -308,8 +312,17 @@ def queue_depth(sqs: Any, url: str) -> int:
 
 
 class Scenario:
-    def __init__(self, name: str, api_url: str, env: dict[str, str], recorder: EventRecorder, provider: Any):
+    def __init__(
+        self,
+        name: str,
+        api_url: str,
+        env: dict[str, str],
+        recorder: EventRecorder,
+        provider: Any,
+        receiver: Any = None,
+    ) -> None:
         self.name = name
+        self.receiver = receiver
         self.api_url = api_url
         self.env = env
         self.recorder = recorder
@@ -332,20 +345,26 @@ class Scenario:
             self.design_ids.append(response.json()["id"])
         return self.design_ids
 
-    def settle(self, timeout: float = 120.0) -> None:
-        """Wait until every design is terminal and the generate queue has nothing left in flight."""
+    def settle(self, timeout: float = 180.0) -> None:
+        """Wait until every design is terminal and no queue has anything left, visible or in flight.
+
+        The timeout only bounds a failure (the report then shows what is missing); nothing is timed.
+        """
         from shared.adapters.aws import client
 
         deadline = time.monotonic() + timeout
         for design_id in self.design_ids:
             self.recorder.wait_terminal(design_id, timeout=max(0.1, deadline - time.monotonic()))
         sqs = client("sqs")
-        while time.monotonic() < deadline and queue_depth(sqs, self.env[GENERATE_QUEUE.env_var]) > 0:
-            time.sleep(0.25)
+        urls = [self.env[q.env_var] for q in QUEUES if q.env_var in self.env]
+        quiet = 0
+        while time.monotonic() < deadline and quiet < 2:
+            quiet = quiet + 1 if all(queue_depth(sqs, url) == 0 for url in urls) else 0
+            time.sleep(0.5)
         for thread in current().side_threads:
             thread.join(timeout=max(0.1, deadline - time.monotonic()))
 
-    def report(self, *, note: str = "", webhook_ids: list[str] | None = None) -> FaultReport:
+    def report(self, *, note: str = "") -> FaultReport:
         from shared.adapters.aws import client
 
         statuses = {}
@@ -357,9 +376,29 @@ class Scenario:
         calls = self.provider.calls
         event_ids = Counter(e.event_id for e in self.recorder.events if e.design_id in statuses)
         sqs = client("sqs")
-        webhook_duplicates: int | str = "n/a (no webhook dispatcher in this build)"
-        if webhook_ids is not None:
-            webhook_duplicates = sum(n - 1 for n in Counter(webhook_ids).values() if n > 1)
+        webhook_duplicates: int | str = "n/a (no webhook receiver in this scenario)"
+        details: dict[str, Any] = {"not_terminal": {d: s for d, s in statuses.items() if s not in TERMINAL}}
+        if self.receiver is not None:
+            delivered: Counter[str] = Counter()
+            kinds: set[tuple[str, str]] = set()
+            attempts = 0
+            for request in self.receiver.requests():
+                payload = json.loads(request.body)
+                if payload.get("data", {}).get("design_id") not in statuses:
+                    continue
+                attempts += 1
+                if 200 <= request.answered < 300:
+                    delivered[request.webhook_id] += 1
+                    kinds.add((payload["data"]["design_id"], payload["type"]))
+            webhook_duplicates = sum(n - 1 for n in delivered.values() if n > 1)
+            wanted = {(d, "design.queued") for d in statuses} | {
+                (d, f"design.{s}") for d, s in statuses.items() if s in TERMINAL
+            }
+            details["webhooks"] = {
+                "attempts": attempts,
+                "delivered_ids": len(delivered),
+                "missing": sorted(f"{d} {kind}" for d, kind in wanted - kinds),
+            }
         return FaultReport(
             scenario=self.name,
             created=len(self.design_ids),
@@ -374,5 +413,5 @@ class Scenario:
             dead_letters=queue_depth(sqs, self._dlq_url) - self._dead_before,
             seconds=round(time.monotonic() - self._started, 1),
             note=note,
-            details={"not_terminal": {d: s for d, s in statuses.items() if s not in TERMINAL}},
+            details=details,
         )
