@@ -43,13 +43,24 @@ def render(results: dict[str, Any]) -> str:
                     f["import_ms"],
                     f["first_invoke_ms"],
                     f["cold_total_ms"],
+                    f["cold_total_min_ms"],
                     f["warm_invoke_ms"],
                     f.get("baseline_ratio", ""),
                 ]
             )
         lines += _table(
             f"Cold start (ms, medians; Python {cold['python']}, deployment-shaped sys.path, bytecode)",
-            ["entry point", "runs", "start", "import", "1st invoke", "cold total", "warm", "baseline/this"],
+            [
+                "entry point",
+                "runs",
+                "start",
+                "import",
+                "1st invoke",
+                "cold total",
+                "min",
+                "warm",
+                "baseline/this",
+            ],
             rows,
         )
 
