@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnOutput, Stack, Validations
+from aws_cdk import Acknowledgment, CfnOutput, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import DeploymentConfig
@@ -24,6 +25,7 @@ from infra.constructs.inference import Inference
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
+from infra.constructs.web import WebApp
 from infra.constructs.webhooks import Webhooks
 from infra.naming import pascal
 from shared.domain.inbox import INBOX_PREFIX, OUTBOX_PREFIX, QUARANTINE_PREFIX
@@ -33,6 +35,7 @@ from shared.resources import (
     EVENT_BUS,
     GENERATE_QUEUE,
     INBOX_BUCKET,
+    INFERENCE_EVENTS_QUEUE,
     INGESTS_TABLE,
     OUTPUTS_BUCKET,
     QUEUES,
@@ -43,6 +46,7 @@ from shared.resources import (
 )
 
 UPLOADS_PREFIX = "uploads/"
+PREDICTION_STARTERS = ("worker", "inference_events")
 WORK_PREFIX = "work/"
 DESIGNS_PREFIX = "designs/"
 """Where the worker writes a design's output images in the outputs bucket (``output_key``)."""
@@ -84,7 +88,27 @@ class RoomcraftStack(Stack):
         consumed = self.pipeline.connect_consumers(functions)
         if "api" not in functions:
             raise ValueError("shared/resources.py has no FunctionSpec(id='api'): the HTTP API needs it")
-        self.api = Api(self, "Api", config=config, handler=functions["api"])
+        # The web app calls the API and posts photos from the distribution's origin.
+        web_origins = [] if "*" in config.cors_allowed_origins else [self.delivery.base_url]
+        self.api = Api(self, "Api", config=config, handler=functions["api"], extra_origins=web_origins)
+        self.web = WebApp(
+            self,
+            "Web",
+            distribution=self.delivery.distribution,
+            base_url=self.delivery.base_url,
+            api_url=self.api.url,
+            log_bucket=self.storage.access_logs,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+            log_retention_days=config.log_retention_days,
+        )
+        if web_origins:
+            self.storage.buckets[UPLOADS_BUCKET.id].add_cors_rule(
+                allowed_methods=[s3.HttpMethods.POST],
+                allowed_origins=web_origins,
+                allowed_headers=["*"],
+                max_age=3600,
+            )
+        self._connect_inference(functions)
         self._grant_least_privilege(functions)
         self.observability = Observability(
             self,
@@ -111,6 +135,7 @@ class RoomcraftStack(Stack):
                 "ROOMCRAFT_PROVIDER": self.config.provider,
                 "ROOMCRAFT_CDN_BASE_URL": self.delivery.base_url,
                 "ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN": self.inference.replicate_token.secret_arn,
+                "ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN": self.inference.replicate_webhook_secret.secret_arn,
                 "ROOMCRAFT_REPLICATE_MODEL": self.inference.replicate_model,
                 "ROOMCRAFT_SAGEMAKER_ENDPOINT": self.inference.sagemaker_endpoint,
                 "POWERTOOLS_SERVICE_NAME": "roomcraft",
@@ -119,6 +144,14 @@ class RoomcraftStack(Stack):
             }
         )
         return env
+
+    def _connect_inference(self, functions: dict[str, lambda_.Function]) -> None:
+        """Functions that start predictions tell the provider where to call back (the API's URL);
+        SageMaker async notifications reach the inference-events queue."""
+        for function_id in PREDICTION_STARTERS:
+            if function_id in functions:
+                functions[function_id].add_environment("ROOMCRAFT_API_BASE_URL", self.api.url)
+        self.inference.notify(self.pipeline.queues[INFERENCE_EVENTS_QUEUE.id].queue)
 
     # ---- least privilege: one method per function, each grant naming one resource (or key prefix) ----
 
@@ -129,6 +162,8 @@ class RoomcraftStack(Stack):
             "ingest": self._grant_ingest,
             "writeback": self._grant_writeback,
             "dispatcher": self._grant_dispatcher,
+            # Runs the same pipeline as the worker when a SageMaker async result is announced.
+            "inference_events": self._grant_worker,
         }
         for function_id, function in functions.items():
             if function_id not in policies:
@@ -152,6 +187,7 @@ class RoomcraftStack(Stack):
         self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self.events.bus.grant_put_events_to(role)
         self.webhooks.grant_api(role)
+        self.inference.grant_webhook_secret_read(role)
         self._acknowledge_prefixes(function, [(UPLOADS_BUCKET.id, UPLOADS_PREFIX)])
 
     def _grant_worker(self, function: lambda_.Function) -> None:
@@ -164,6 +200,8 @@ class RoomcraftStack(Stack):
         self.storage.grant_objects(OUTPUTS_BUCKET.id, role, actions=["s3:PutObject"], prefixes=[""])
         self.events.bus.grant_put_events_to(role)
         self.inference.grant_use(role)
+        # The polling fallback: a delayed "check the prediction" message on the generate queue.
+        self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self._acknowledge_prefixes(
             function,
             [(UPLOADS_BUCKET.id, UPLOADS_PREFIX), (UPLOADS_BUCKET.id, WORK_PREFIX), (OUTPUTS_BUCKET.id, "")],
@@ -247,6 +285,7 @@ class RoomcraftStack(Stack):
     def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the HTTPS API (append v1/...)")
         CfnOutput(self, "CdnBaseUrl", value=self.delivery.base_url, description="Base URL of output images")
+        CfnOutput(self, "AppUrl", value=self.web.url, description="The reference web app")
         CfnOutput(
             self,
             "DistributionDomainName",
@@ -260,6 +299,19 @@ class RoomcraftStack(Stack):
             value=self.inference.replicate_token.secret_arn,
             description="Store the Replicate API token here with `aws secretsmanager put-secret-value`",
         )
+        CfnOutput(
+            self,
+            "ReplicateWebhookSecretArn",
+            value=self.inference.replicate_webhook_secret.secret_arn,
+            description="Store Replicate's webhook signing secret (whsec_...) here with put-secret-value",
+        )
+        for outcome, topic in self.inference.async_topics.items():
+            CfnOutput(
+                self,
+                f"SageMakerAsync{outcome.title()}TopicArn",
+                value=topic.topic_arn,
+                description=f"Name it as the {outcome} topic in the endpoint's AsyncInferenceConfig",
+            )
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)

@@ -243,7 +243,6 @@ def local_name(stage: str, resource_id: str) -> str:
 
 
 # --- webhooks (issue 5) -----------------------------------------------------------------
-# Appended rather than folded into the tuples above so that parallel branches merge cleanly.
 
 
 @dataclass(frozen=True)
@@ -306,5 +305,25 @@ EVENT_BUS = replace(
             detail_type_prefix="endpoint.",
             target_queue=WEBHOOK_QUEUE.id,
         ),
+    ),
+)
+
+# --- inference providers (docs/providers.md) ---------------------------------------------------
+INFERENCE_EVENTS_QUEUE = QueueSpec(
+    id="inference-events",
+    env_var="ROOMCRAFT_INFERENCE_EVENTS_QUEUE_URL",
+    # SageMaker Asynchronous Inference success/error SNS topics deliver here; each message
+    # nudges the pipeline to read the output object now instead of at its next delayed check.
+    visibility_timeout_seconds=6 * WORKER_TIMEOUT_SECONDS,
+    max_receive_count=5,
+    consumer="inference_events",
+    batch_size=5,
+)
+QUEUES = (*QUEUES, INFERENCE_EVENTS_QUEUE)
+
+FUNCTIONS = (
+    *FUNCTIONS,
+    FunctionSpec(
+        id="inference_events", timeout_seconds=WORKER_TIMEOUT_SECONDS, memory_mb=2048, max_concurrency=5
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +84,65 @@ class Settings(BaseSettings):
     def loopback_urls_allowed(self) -> bool:
         """``allow_loopback_urls``, never honoured inside a deployed Lambda function."""
         return self.allow_loopback_urls and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
+
+    # --- inference providers (docs/providers.md) --------------------------------------
+    api_base_url: str = ""
+    """Public base URL of this deployment's API; provider callbacks (webhooks) are sent to it.
+    Empty: no webhooks are requested and predictions complete by polling only."""
+    generation_guidance: float | None = None
+    """Guidance scale sent to the model; None keeps the model's own default."""
+    generation_steps: int | None = None
+    """Denoising steps sent to the model; None keeps the model's own default."""
+    prediction_timeout_seconds: int = 900
+    """A prediction still running after this long is canceled and the design fails (provider_timeout)."""
+    prediction_check_min_seconds: int = 10
+    """First delay of the polling fallback (a delayed message on the generate queue)."""
+    prediction_check_max_seconds: int = 120
+    """Longest delay between two checks of a running prediction (SQS allows up to 900)."""
+    provider_attempts: int = 3
+    """Tries of one provider call inside one invocation (429, 5xx, timeouts, connection errors)."""
+    provider_backoff_base_seconds: float = 0.5
+    provider_backoff_max_seconds: float = 8.0
+    provider_retry_after_max_seconds: float = 20.0
+    """A Retry-After longer than this is not slept on: the message is retried by SQS instead."""
+    provider_call_budget_seconds: float = 60.0
+    """Time one provider operation (with its retries) may take inside a worker invocation."""
+    provider_request_timeout_seconds: float = 15.0
+    """Connect/read timeout of one provider API request (a create with ``wait`` gets wait + 5 s)."""
+    output_download_timeout_seconds: float = 20.0
+    output_max_bytes: int = 25 * 1024 * 1024
+
+    replicate_model: str = "adirik/interior-design"
+    """``owner/name`` or ``owner/name:<version>``; the default model's version is pinned in code."""
+    replicate_version: str = ""
+    """Version id when not in ``replicate_model``; empty: the pinned one for a known community model,
+    else none (official models run their latest version)."""
+    replicate_base_url: str | None = None
+    """Replicate's API address; tests point it at a local server. None: https://api.replicate.com."""
+    replicate_token_secret_arn: str | None = None
+    """Secrets Manager secret holding the API token (cloud). Locally REPLICATE_API_TOKEN is used."""
+    replicate_webhook_secret_arn: str | None = None
+    """Secret holding the webhook signing secret (whsec_...); unset: asked from Replicate's API."""
+    replicate_wait_seconds: int = 20
+    """Prefer: wait=N on create: a short prediction completes inline (1-60; 0 disables)."""
+    replicate_image_input: Literal["data_uri", "file"] = "data_uri"
+    """How the room photo reaches the model: a data URI in the request, or an uploaded file URL."""
+    replicate_input_overrides: dict[str, Any] = Field(default_factory=dict)
+    """Extra model inputs (JSON), e.g. {"prompt_strength": 0.7}; override the profile's defaults."""
+    replicate_cost_per_second: float = 0.000725
+    """USD per second of GPU time, for estimated_cost_usd (Nvidia A40 Large list price)."""
+    replicate_output_hosts: tuple[str, ...] = ("replicate.delivery",)
+    """Hosts (and their subdomains) outputs may be downloaded from."""
+    replicate_webhook_tolerance_seconds: int = 300
+
+    sagemaker_endpoint: str = ""
+    sagemaker_mode: Literal["realtime", "async"] = "realtime"
+    sagemaker_runtime_endpoint_url: str | None = None
+    """Override of the SageMaker runtime address (tests); None uses aws_endpoint_url / AWS."""
+    sagemaker_invoke_timeout_seconds: float = 65.0
+    """Read timeout of a real-time InvokeEndpoint (SageMaker itself stops at 60 s)."""
+    sagemaker_cost_per_second: float = 0.0
+    """USD per second of endpoint time (instance price / 3600) for estimated_cost_usd."""
 
     @property
     def providers_allowed(self) -> frozenset[str]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import DeploymentConfig
@@ -41,6 +44,46 @@ class Inference(Construct):
             )
         )
 
+        # Replicate signs its webhooks with the account's signing secret (whsec_...); the API verifies
+        # callbacks with it and needs nothing else of Replicate's (docs/providers.md).
+        self.replicate_webhook_secret = secretsmanager.Secret(
+            self,
+            "ReplicateWebhookSecret",
+            description=(
+                f"Replicate webhook signing secret for Roomcraft ({config.stage}): the `key` of "
+                "GET https://api.replicate.com/v1/webhooks/default/secret; store it with put-secret-value"
+            ),
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        Validations.of(self.replicate_webhook_secret).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="Replicate's webhook signing secret is issued by Replicate per account; it cannot be "
+                "rotated from AWS, only copied in with put-secret-value.",
+            )
+        )
+
+        # SageMaker Asynchronous Inference reports each result on these topics (the endpoint's
+        # AsyncInferenceConfig.NotificationConfig names them); they feed the inference-events queue.
+        self.async_topics: dict[str, sns.Topic] = {}
+        if config.sagemaker_endpoint:
+            for outcome in ("Success", "Error"):
+                topic = sns.Topic(
+                    self,
+                    f"SageMakerAsync{outcome}",
+                    display_name=f"Roomcraft {config.stage} SageMaker async {outcome.lower()}",
+                    enforce_ssl=True,
+                )
+                Validations.of(topic).acknowledge(
+                    Acknowledgment(
+                        id="AwsSolutions-SNS2",
+                        reason="Notifications carry only an inference id (tenant and design ids) and S3 "
+                        "locations, never image data; an unencrypted topic lets the endpoint's role publish "
+                        "without a KMS grant.",
+                    )
+                )
+                self.async_topics[outcome.lower()] = topic
+
         self.sagemaker_endpoint_arn: str | None = None
         if config.sagemaker_endpoint:
             # SageMaker lower-cases endpoint names in ARNs.
@@ -57,3 +100,12 @@ class Inference(Construct):
                 actions=list(SAGEMAKER_INVOKE_ACTIONS),
                 resource_arns=[self.sagemaker_endpoint_arn],
             )
+
+    def grant_webhook_secret_read(self, grantee: iam.IGrantable) -> None:
+        """Verify Replicate's callbacks (the API); no token, no endpoint."""
+        self.replicate_webhook_secret.grant_read(grantee)
+
+    def notify(self, queue: sqs.IQueue) -> None:
+        """Deliver SageMaker async notifications (SNS envelope, not raw) to ``queue``."""
+        for topic in self.async_topics.values():
+            topic.add_subscription(subscriptions.SqsSubscription(queue))

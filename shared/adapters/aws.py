@@ -71,3 +71,20 @@ def reset_clients() -> None:
     """Forget cached clients (the local cloud calls this after it changes the settings)."""
     client.cache_clear()
     session.cache_clear()
+
+
+def uncached_client(service: str, *, read_timeout: float, endpoint_url: str | None = None) -> Any:
+    """A client for slow calls (model inference): its own read timeout and no botocore retries,
+    because the caller retries with its own bounded policy."""
+    settings = get_settings()
+    with _LOCK:  # the shared session: it has parsed botocore's models already
+        return session().client(
+            service,
+            region_name=settings.region,
+            endpoint_url=endpoint_url or settings.aws_endpoint_url,
+            config=Config(
+                retries={"total_max_attempts": 1, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=read_timeout,
+            ),
+        )

@@ -134,3 +134,23 @@ class Bucket:
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self.name, Key=key)
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` → (bucket, key)."""
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"not an s3:// object URI: {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key
+
+
+def read_uri(uri: str, *, max_bytes: int) -> bytes | None:
+    """The bytes of ``s3://bucket/key``, or None while no such object exists (async inference output)."""
+    bucket, key = split_uri(uri)
+    try:
+        data = Bucket(bucket).read(key, max_bytes=max_bytes)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+    return data

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shared.adapters.aws import client
+from shared.domain.design import Design
 from shared.domain.messages import GenerationMessage
 from shared.domain.webhooks import WebhookJob
 
@@ -21,6 +22,26 @@ class GenerationQueue:
             MessageBody=message.model_dump_json(),
             MessageAttributes={"tenant_id": {"DataType": "String", "StringValue": message.tenant_id}},
         )
+
+    def enqueue_later(self, message: GenerationMessage, *, delay_seconds: int) -> None:
+        """Deliver ``message`` after ``delay_seconds`` (SQS caps it at 900): the polling fallback."""
+        self._sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=message.model_dump_json(exclude_none=True),
+            DelaySeconds=max(0, min(900, int(delay_seconds))),
+            MessageAttributes={"tenant_id": {"DataType": "String", "StringValue": message.tenant_id}},
+        )
+
+
+class CancelThroughWorker:
+    """``PredictionCanceller`` for the API: the worker holds the provider's credentials, so a
+    canceled design is handed to it; it finds the design canceled and cancels the predictions."""
+
+    def __init__(self, queue: GenerationQueue) -> None:
+        self._queue = queue
+
+    def cancel(self, design: Design) -> None:
+        self._queue.enqueue(GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id))
 
 
 class WebhookQueue:

@@ -92,6 +92,26 @@ class DesignError(BaseModel):
     message: str
 
 
+class Predictions(BaseModel):
+    """The provider-side jobs making this design's images: one, or one per variant.
+
+    ``ids`` is in variant order: with one id it makes every variant; with one id per variant,
+    id ``j`` makes variant ``j``. ``done`` lists the ids whose images are stored; ``check`` is the
+    token of the one polling message currently allowed to check them (older ones are dropped).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    ids: tuple[str, ...]
+    started_at: datetime
+    done: tuple[str, ...] = ()
+    check: str | None = None
+
+    @property
+    def outstanding(self) -> tuple[str, ...]:
+        return tuple(i for i in self.ids if i not in self.done)
+
+
 class Design(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -120,6 +140,8 @@ class Design(BaseModel):
     request_id: str | None = None
     batch_id: str | None = None
     webhook_url: str | None = None
+    predictions: Predictions | None = None
+    """Set when the provider completes later (callback or polling); ``prediction_id`` is its first id."""
 
     def transition(
         self,

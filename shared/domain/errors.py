@@ -186,3 +186,43 @@ class WebhookEndpointDisabled(Conflict):
 
 class WebhookEndpointLimitReached(Conflict):
     code = "webhook_endpoint_limit_reached"
+
+
+class ProviderFailed(ProviderError):
+    """The model ran and failed, or refused the input: retrying the same input will not help."""
+
+    code = "provider_failed"
+
+
+class ProviderCanceled(ProviderError):
+    """The prediction was canceled at the provider (not by the user through our API)."""
+
+    code = "provider_canceled"
+
+
+class ProviderOutputInvalid(ProviderError):
+    """The provider reported success but its output is missing, too large or not an image."""
+
+    code = "provider_output_invalid"
+
+
+class ProviderTimeout(ProviderError):
+    """The prediction did not finish within ``ROOMCRAFT_PREDICTION_TIMEOUT_SECONDS``; it was canceled."""
+
+    code = "provider_timeout"
+    http_status = 504
+
+
+# --- provider callbacks -----------------------------------------------------------------
+class WebhookSignatureInvalid(RoomcraftError):
+    """A provider callback without a valid signature, or signed too long ago (a replay)."""
+
+    code = "webhook_signature_invalid"
+    http_status = 401
+
+
+class CallbackNotConfigured(RoomcraftError):
+    """The deployment cannot verify this provider's callbacks (no signing secret)."""
+
+    code = "callback_not_configured"
+    http_status = 503

@@ -12,3 +12,5 @@ class GenerationMessage(BaseModel):
 
     tenant_id: str
     design_id: str
+    check: str | None = None
+    """Set on a delayed "check the prediction" message: the token the design expects (stale ones drop)."""

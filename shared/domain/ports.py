@@ -107,3 +107,9 @@ class IngestStore(Protocol):
     def mark(
         self, record: IngestRecord, status: IngestStatus, *, now: datetime, error_code: str | None = None
     ) -> IngestRecord: ...
+
+
+class PredictionCanceller(Protocol):
+    """Stops the provider predictions of a design that was just canceled (best effort)."""
+
+    def cancel(self, design: Design) -> None: ...

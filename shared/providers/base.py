@@ -7,8 +7,9 @@ Pure Python: providers that need a network client import it themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class GenerationRequest:
     negative_prompt: str
     variants: int
     seed: int
+    tenant_id: str = ""
+    guidance: float | None = None
+    """Guidance scale; None keeps the model's default."""
+    steps: int | None = None
+    """Denoising steps; None keeps the model's default."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,13 @@ class Completed:
 @dataclass(frozen=True)
 class Pending:
     prediction_id: str
+    prediction_ids: tuple[str, ...] = ()
+    """Every prediction of this generation, in variant order, when the provider starts one per
+    variant (a model that makes one image per run); empty means just ``prediction_id``."""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return self.prediction_ids or (self.prediction_id,)
 
 
 GenerationOutcome = Completed | Pending
@@ -56,3 +69,30 @@ class InferenceProvider(Protocol):
     """Used for the ETA shown to users before the provider reports progress."""
 
     def start(self, request: GenerationRequest) -> GenerationOutcome: ...
+
+
+@runtime_checkable
+class PredictionProvider(Protocol):
+    """A provider whose ``start`` may return ``Pending``: it can also check and cancel predictions."""
+
+    name: str
+    typical_seconds: float
+
+    def start(self, request: GenerationRequest) -> GenerationOutcome: ...
+
+    def poll(self, prediction_id: str) -> GenerationOutcome:
+        """``Completed`` (with the images of this prediction) or ``Pending``; a failed or canceled
+        prediction raises ``ProviderFailed`` / ``ProviderCanceled``, an outage ``ProviderUnavailable``."""
+        ...
+
+    def cancel(self, prediction_id: str) -> None:
+        """Best effort: stop paying for a prediction whose result is no longer wanted."""
+        ...
+
+
+class CallbackProvider(PredictionProvider, Protocol):
+    """A provider that also reports results by calling us back (Replicate's webhooks)."""
+
+    def outcome_of(self, report: Mapping[str, Any]) -> GenerationOutcome:
+        """The outcome a verified callback body reports, like ``poll`` would return it."""
+        ...

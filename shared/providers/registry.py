@@ -17,8 +17,16 @@ def provider_for(name: str, settings: Settings) -> InferenceProvider:
         from shared.providers.preview import PreviewProvider
 
         provider = PreviewProvider()
-    elif name in {"replicate", "sagemaker"}:
-        raise ProviderNotConfigured(f"the {name} provider is not available in this build")
+    elif name == "replicate":
+        from shared.providers.replicate import ReplicateProvider
+
+        provider = ReplicateProvider(settings)
+    elif name == "sagemaker":
+        from shared.providers.sagemaker import SageMakerProvider
+
+        if not settings.sagemaker_endpoint:
+            raise ProviderNotConfigured("the sagemaker provider needs ROOMCRAFT_SAGEMAKER_ENDPOINT")
+        provider = SageMakerProvider(settings)
     else:
         raise UnsupportedProvider(f"unknown provider {name!r}")
     _cache[name] = provider
@@ -28,3 +36,29 @@ def provider_for(name: str, settings: Settings) -> InferenceProvider:
 def typical_seconds(name: str) -> float:
     """ETA estimate without constructing the provider (the API must not import provider clients)."""
     return {"preview": 2.0, "replicate": 35.0, "sagemaker": 25.0}.get(name, 30.0)
+
+
+def forget_providers() -> None:
+    """Drop built providers (tests and the local cloud change settings between runs)."""
+    _cache.clear()
+
+
+def missing_configuration(name: str, settings: Settings) -> str | None:
+    """Why provider ``name`` cannot run with these settings and this environment, or None.
+
+    Cheap (imports no provider client): the CLI calls it before it starts anything.
+    """
+    import os
+
+    if name == "replicate" and not (
+        settings.replicate_token_secret_arn or os.environ.get("REPLICATE_API_TOKEN", "").strip()
+    ):
+        return (
+            "the replicate provider needs an API token: export REPLICATE_API_TOKEN=r8_... "
+            "(https://replicate.com/account/api-tokens), or set ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN"
+        )
+    if name == "sagemaker" and not settings.sagemaker_endpoint:
+        return "the sagemaker provider needs an endpoint: set ROOMCRAFT_SAGEMAKER_ENDPOINT"
+    if name not in {"preview", "replicate", "sagemaker"}:
+        return f"unknown provider {name!r}; use preview, replicate or sagemaker"
+    return None

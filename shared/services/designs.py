@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.clock import utcnow
@@ -22,7 +23,14 @@ from shared.domain.events import design_event
 from shared.domain.ids import new_id, new_secret_token
 from shared.domain.inbox import belongs_to
 from shared.domain.messages import GenerationMessage
-from shared.domain.ports import DesignStore, EventSink, JobQueue, ObjectStore, UploadStore
+from shared.domain.ports import (
+    DesignStore,
+    EventSink,
+    JobQueue,
+    ObjectStore,
+    PredictionCanceller,
+    UploadStore,
+)
 from shared.domain.status import DesignStatus
 from shared.domain.styles import get_room_type, get_style, parse_palette
 from shared.domain.upload import ACCEPTED_CONTENT_TYPES, Upload, upload_key
@@ -56,6 +64,8 @@ class UploadSlot(BaseModel):
 
 UrlCheck = Callable[[str], None]
 
+logger = Logger(service="roomcraft", child=True)
+
 
 class DesignService:
     def __init__(
@@ -70,7 +80,9 @@ class DesignService:
         check_image_url: UrlCheck,
         clock: Callable[[], datetime] = utcnow,
         check_webhook_url: UrlCheck | None = None,
+        predictions: PredictionCanceller | None = None,
     ) -> None:
+        self._predictions = predictions
         self._settings = settings
         self._designs = designs
         self._uploads = uploads
@@ -178,8 +190,19 @@ class DesignService:
             except ConcurrentUpdate:
                 continue  # the worker moved it on meanwhile: look again
             self._events.publish(design_event(canceled, previous=design.status))
+            self._cancel_predictions(canceled)
             return canceled
         raise ConcurrentUpdate(f"design {design_id} keeps changing; try again")
+
+    def _cancel_predictions(self, design: Design) -> None:
+        """Stop paying for the GPU: the design is canceled whatever the provider answers."""
+        if self._predictions is None or design.predictions is None:
+            return
+        if design.predictions.outstanding:
+            try:
+                self._predictions.cancel(design)
+            except Exception:  # the port is best effort; a failure must not undo the cancel
+                logger.exception("could not ask for the design's predictions to be canceled")
 
     # --- validation ------------------------------------------------------------------
     def _brief(self, request: DesignRequest) -> Brief:

@@ -7,19 +7,29 @@ and each step's results are stored before the status moves past it.
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from shared.domain.clock import utcnow
-from shared.domain.design import Design, OutputImage, StoredVariant
-from shared.domain.errors import ConcurrentUpdate, DesignNotFound, RoomcraftError
+from shared.domain.design import Design, OutputImage, Predictions, StoredVariant
+from shared.domain.errors import (
+    ConcurrentUpdate,
+    DesignNotFound,
+    ProviderFailed,
+    ProviderOutputInvalid,
+    ProviderTimeout,
+    RoomcraftError,
+)
 from shared.domain.events import OutputSummary, design_event
+from shared.domain.ids import new_id
 from shared.domain.messages import GenerationMessage
 from shared.domain.ports import DesignStore, EventSink, ImageFetcher, ObjectStore, OutputStore
 from shared.domain.prompts import build_prompt
@@ -27,12 +37,27 @@ from shared.domain.status import DesignStatus
 from shared.domain.styles import get_room_type, get_style
 from shared.imaging.prepare import prepare_image
 from shared.imaging.variants import render_output
-from shared.providers.base import Completed, GenerationRequest, InferenceProvider
+from shared.providers.base import (
+    Completed,
+    GenerationOutcome,
+    GenerationRequest,
+    InferenceProvider,
+    Pending,
+    PredictionProvider,
+)
 from shared.settings import Settings
 
 logger = Logger(service="roomcraft", child=True)
 
 ProviderLookup = Callable[[str], InferenceProvider]
+
+SQS_MAX_DELAY_SECONDS = 900
+
+
+class CheckQueue(Protocol):
+    """Where the polling fallback puts its delayed "check the prediction" messages."""
+
+    def enqueue_later(self, message: GenerationMessage, *, delay_seconds: int) -> None: ...
 
 
 class RunResult(StrEnum):
@@ -42,6 +67,8 @@ class RunResult(StrEnum):
     ALREADY_DONE = "already_done"
     MISSING = "missing"
     STOPPED = "stopped"
+    IGNORED = "ignored"
+    """A callback or check that is not (or no longer) about this design's current prediction."""
 
 
 class DesignBusy(RoomcraftError):
@@ -49,6 +76,7 @@ class DesignBusy(RoomcraftError):
 
     code = "design_busy"
     retryable = True
+    http_status = 503
 
 
 class StoredGeneration(BaseModel):
@@ -120,6 +148,7 @@ class GenerationPipeline:
         clock: Callable[[], datetime] = utcnow,
         worker_id: str | None = None,
         inbox: ObjectStore | None = None,
+        checks: CheckQueue | None = None,
     ) -> None:
         self._settings = settings
         self._designs = designs
@@ -132,6 +161,7 @@ class GenerationPipeline:
         self._worker_id = worker_id or f"wrk-{uuid.uuid4().hex[:12]}"
         self._inbox = inbox
         """The S3 inbox bucket, where designs dropped there have their original."""
+        self._checks = checks
 
     def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
         try:
@@ -140,7 +170,15 @@ class GenerationPipeline:
             logger.warning("design not found; dropping message", extra={"design_id": message.design_id})
             return RunResult.MISSING
         if design.status.is_terminal:
+            if design.status is not DesignStatus.SUCCEEDED and design.predictions is not None:
+                # Canceled through the API, or failed by a callback there; the API holds no provider
+                # credentials, so predictions still running are stopped here.
+                self._cancel_predictions(design.provider, design.predictions.outstanding)
             return RunResult.ALREADY_DONE
+        if message.check is not None and (
+            design.predictions is None or design.predictions.check != message.check
+        ):
+            return RunResult.IGNORED  # a check from an older polling chain: the current one carries on
         if not self._designs.acquire_lease(
             design, self._worker_id, now=self._clock(), seconds=self._settings.lease_seconds
         ):
@@ -211,6 +249,9 @@ class GenerationPipeline:
         )
 
     def _generate(self, design: Design, *, resumed: bool = False) -> tuple[Design, bool]:
+        if design.predictions is not None or design.prediction_id is not None:
+            # Started before (a redelivery, or a delayed check): resume, never start a second one.
+            return self._collect(design)
         keys = WorkKeys(design.tenant_id, design.design_id)
         stored = self._stored_generation(keys) if resumed else None
         if stored is not None:
@@ -237,18 +278,18 @@ class GenerationPipeline:
                 negative_prompt=prompt.negative,
                 variants=design.brief.variants,
                 seed=design.brief.seed,
+                tenant_id=design.tenant_id,
+                guidance=self._settings.generation_guidance,
+                steps=self._settings.generation_steps,
             )
         )
         if not isinstance(outcome, Completed):
-            waiting = design.model_copy(
-                update={
-                    "prediction_id": outcome.prediction_id,
-                    "version": design.version + 1,
-                    "updated_at": self._clock(),
-                }
+            waiting = self._record_pending(design, outcome)
+            return self._schedule_check(waiting), False
+        if len(outcome.images) < design.brief.variants:
+            raise ProviderOutputInvalid(
+                f"the provider made {len(outcome.images)} image(s); {design.brief.variants} were asked for"
             )
-            self._save(design, waiting)
-            return waiting, False
         generation = StoredGeneration(
             images=len(outcome.images),
             provider_seconds=round(outcome.provider_seconds, 3),
@@ -281,6 +322,202 @@ class GenerationPipeline:
         ):
             return None
         return {"provider_seconds": stored.provider_seconds, "estimated_cost_usd": stored.estimated_cost_usd}
+
+    # --- predictions that complete later (callback or polling) ---------------------------
+    def complete_prediction(
+        self,
+        tenant_id: str,
+        design_id: str,
+        prediction_id: str,
+        resolve: Callable[[], GenerationOutcome],
+    ) -> RunResult:
+        """A provider says a prediction finished (its callback): store its images and finalize.
+
+        ``resolve`` turns the report into an outcome (downloads the images, or raises the
+        provider's terminal error); it runs only for the design's own, unfinished prediction and
+        under the design's lease. Replays and late callbacks change nothing: the design's state
+        (prediction done, status past generating) is the condition of every write.
+        """
+        try:
+            design = self._designs.get(tenant_id, design_id)
+        except DesignNotFound:
+            return RunResult.MISSING
+        if design.status.is_terminal:
+            return RunResult.ALREADY_DONE
+        if design.predictions is None:
+            if design.status in (DesignStatus.QUEUED, DesignStatus.PREPARING, DesignStatus.GENERATING):
+                # The worker is still creating or saving it (or completing it inline): ask again later.
+                raise DesignBusy(f"design {design_id} has not recorded its prediction yet")
+            return RunResult.IGNORED
+        if prediction_id not in design.predictions.ids:
+            logger.warning(
+                "callback for a prediction that is not the design's",
+                extra={"design_id": design_id, "prediction_id": prediction_id},
+            )
+            return RunResult.IGNORED
+        if prediction_id in design.predictions.done or design.status is not DesignStatus.GENERATING:
+            return RunResult.ALREADY_DONE
+        if not self._designs.acquire_lease(
+            design, self._worker_id, now=self._clock(), seconds=self._settings.lease_seconds
+        ):
+            raise DesignBusy(f"design {design_id} is being worked on; the callback is retried")
+        try:
+            return self._complete_under_lease(tenant_id, design_id, prediction_id, resolve)
+        finally:
+            self._designs.release_lease(design, self._worker_id)
+
+    def _complete_under_lease(
+        self, tenant_id: str, design_id: str, prediction_id: str, resolve: Callable[[], GenerationOutcome]
+    ) -> RunResult:
+        design = self._designs.get(tenant_id, design_id)  # as it is now that we hold the lease
+        predictions = design.predictions
+        if design.status.is_terminal:
+            return RunResult.ALREADY_DONE
+        if (
+            design.status is not DesignStatus.GENERATING
+            or predictions is None
+            or prediction_id in predictions.done
+        ):
+            return RunResult.ALREADY_DONE
+        try:
+            outcome = resolve()
+            if not isinstance(outcome, Completed):
+                return RunResult.IGNORED  # not finished after all: the polling chain carries on
+            design = self._store_prediction(design, prediction_id, outcome)
+            if design.predictions is not None and design.predictions.outstanding:
+                return RunResult.WAITING  # another variant's prediction is still running
+            design = self._move(design, DesignStatus.FINALIZING, expected=2.0)
+            design = self._finalize(design)
+        except _Stop:
+            return RunResult.STOPPED
+        except RoomcraftError as error:
+            if error.retryable:
+                raise
+            self._fail(design, error.code, error.message)
+            return RunResult.FAILED
+        return RunResult.SUCCEEDED if design.status is DesignStatus.SUCCEEDED else RunResult.FAILED
+
+    def _record_pending(self, design: Design, pending: Pending) -> Design:
+        ids = pending.ids
+        if len(ids) not in (1, design.brief.variants):
+            raise ProviderFailed(
+                f"the provider started {len(ids)} predictions for {design.brief.variants} variants"
+            )
+        now = self._clock()
+        waiting = design.model_copy(
+            update={
+                "prediction_id": pending.prediction_id,
+                "predictions": Predictions(ids=ids, started_at=now),
+                "version": design.version + 1,
+                "updated_at": now,
+            }
+        )
+        try:
+            self._save(design, waiting)
+        except _Stop:
+            self._cancel_predictions(design.provider, ids)  # canceled while we were starting them
+            raise
+        return waiting
+
+    def _collect(self, design: Design) -> tuple[Design, bool]:
+        predictions = self._predictions_of(design)
+        provider = self._providers(design.provider)
+        if not isinstance(provider, PredictionProvider):
+            raise ProviderFailed(f"the {design.provider} provider cannot resume a prediction")
+        elapsed = (self._clock() - predictions.started_at).total_seconds()
+        if elapsed > self._settings.prediction_timeout_seconds:
+            raise ProviderTimeout(
+                f"the prediction did not finish within {self._settings.prediction_timeout_seconds} s; "
+                "it was canceled"
+            )
+        for prediction_id in predictions.outstanding:
+            outcome = provider.poll(prediction_id)
+            if isinstance(outcome, Completed):
+                design = self._store_prediction(design, prediction_id, outcome)
+        if self._predictions_of(design).outstanding:
+            return self._schedule_check(design), False
+        return self._move(design, DesignStatus.FINALIZING, expected=2.0), True
+
+    def _store_prediction(self, design: Design, prediction_id: str, outcome: Completed) -> Design:
+        """Write one prediction's images to ``work/…/generated/{i}``, then record it as done."""
+        predictions = self._predictions_of(design)
+        per_prediction = design.brief.variants // len(predictions.ids)
+        if len(outcome.images) < per_prediction:
+            raise ProviderOutputInvalid(
+                f"the prediction made {len(outcome.images)} image(s); {per_prediction} were asked for"
+            )
+        keys = WorkKeys(design.tenant_id, design.design_id)
+        first = predictions.ids.index(prediction_id) * per_prediction
+        for offset, image in enumerate(outcome.images[:per_prediction]):
+            metadata = {"content-type": image.content_type, **image.metadata}
+            self._work.write(
+                keys.generated(first + offset), image.data, content_type=image.content_type, metadata=metadata
+            )
+        updated = design.model_copy(
+            update={
+                "predictions": predictions.model_copy(update={"done": (*predictions.done, prediction_id)}),
+                "provider_seconds": round((design.provider_seconds or 0.0) + outcome.provider_seconds, 3),
+                "estimated_cost_usd": round(
+                    (design.estimated_cost_usd or 0.0) + outcome.estimated_cost_usd, 6
+                ),
+                "version": design.version + 1,
+                "updated_at": self._clock(),
+            }
+        )
+        self._save(design, updated)
+        return updated
+
+    def _schedule_check(self, design: Design) -> Design:
+        """The polling fallback: one delayed message checks the prediction again (no idle Lambda)."""
+        if self._checks is None:
+            logger.warning("no check queue: the prediction completes by callback only")
+            return design
+        predictions = self._predictions_of(design)
+        token = new_id("chk")
+        updated = design.model_copy(
+            update={
+                "predictions": predictions.model_copy(update={"check": token}),
+                "version": design.version + 1,
+                "updated_at": self._clock(),
+            }
+        )
+        self._save(design, updated)
+        delay = self.check_delay(predictions)
+        self._checks.enqueue_later(
+            GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id, check=token),
+            delay_seconds=delay,
+        )
+        logger.info("prediction check scheduled", extra={"design_id": design.design_id, "delay": delay})
+        return updated
+
+    def check_delay(self, predictions: Predictions) -> int:
+        """Half the time waited so far, within [min, max] and ±10 % jitter; the last check lands
+        just after the prediction's deadline, so a stuck prediction is canceled on time."""
+        settings = self._settings
+        elapsed = max(0.0, (self._clock() - predictions.started_at).total_seconds())
+        delay = min(
+            settings.prediction_check_max_seconds, max(settings.prediction_check_min_seconds, elapsed / 2)
+        )
+        delay *= 0.9 + 0.2 * random.random()
+        until_deadline = settings.prediction_timeout_seconds - elapsed + 1
+        return int(max(1, min(delay, until_deadline, SQS_MAX_DELAY_SECONDS)))
+
+    def _predictions_of(self, design: Design) -> Predictions:
+        if design.predictions is not None:
+            return design.predictions
+        assert design.prediction_id is not None
+        return Predictions(ids=(design.prediction_id,), started_at=design.updated_at)
+
+    def _cancel_predictions(self, provider_name: str, prediction_ids: tuple[str, ...]) -> None:
+        if not prediction_ids:
+            return
+        try:
+            provider = self._providers(provider_name)
+            if isinstance(provider, PredictionProvider):
+                for prediction_id in prediction_ids:
+                    provider.cancel(prediction_id)
+        except Exception:
+            logger.exception("could not cancel predictions", extra={"prediction_ids": prediction_ids})
 
     def _finalize(self, design: Design) -> Design:
         keys = WorkKeys(design.tenant_id, design.design_id)
@@ -355,3 +592,5 @@ class GenerationPipeline:
             return
         self._events.publish(design_event(failed, previous=current.status))
         logger.info("design failed", extra={"design_id": design.design_id, "code": code})
+        if current.predictions is not None:
+            self._cancel_predictions(current.provider, current.predictions.outstanding)

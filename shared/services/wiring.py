@@ -9,7 +9,7 @@ from shared.adapters.dynamodb import DesignRepository, UploadRepository
 from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import check_url
-from shared.adapters.sqs import GenerationQueue
+from shared.adapters.sqs import CancelThroughWorker, GenerationQueue
 from shared.adapters.webhook_http import check_webhook_url
 from shared.services.designs import DesignService
 from shared.settings import get_settings
@@ -41,6 +41,7 @@ def design_service() -> DesignService:
         events=StatusEventBus(settings.event_bus_name),
         check_image_url=partial(check_url, allow_loopback=settings.allow_loopback_urls),
         check_webhook_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
+        predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
     )
 
 
@@ -62,6 +63,7 @@ def generation_pipeline() -> GenerationPipeline:
             timeout=settings.fetch_timeout_seconds, allow_loopback=settings.allow_loopback_urls
         ),
         providers=partial(provider_for, settings=settings),
+        checks=GenerationQueue(settings.generate_queue_url),
         inbox=Bucket(settings.inbox_bucket),
     )
 
@@ -143,6 +145,7 @@ def webhook_dispatcher() -> WebhookDispatcher:
 def reset() -> None:
     """Forget every built object (tests and the local cloud change settings between runs)."""
     from shared.adapters.aws import reset_clients
+    from shared.providers.registry import forget_providers
 
     for built in (
         outputs_bucket,
@@ -157,3 +160,4 @@ def reset() -> None:
         built.cache_clear()
     get_settings.cache_clear()
     reset_clients()
+    forget_providers()

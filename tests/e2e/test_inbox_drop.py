@@ -89,8 +89,23 @@ def drain(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
     return bodies
 
 
+@pytest.fixture(scope="module")
+def status_events(cloud: LocalCloud) -> str:
+    """Our own queue subscribed to the design events (the stack's webhook queue is the dispatcher's)."""
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    url = sqs.create_queue(QueueName="e2e-inbox-status-capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = cloud.env["ROOMCRAFT_EVENT_BUS_NAME"]
+    pattern = {"source": ["roomcraft"], "detail-type": [{"prefix": "design."}]}
+    events.put_rule(Name="e2e-inbox-status-capture", EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(
+        Rule="e2e-inbox-status-capture", EventBusName=bus, Targets=[{"Id": "capture", "Arn": arn}]
+    )
+    return str(url)
+
+
 def test_a_dropped_folder_yields_one_result_set_per_photo_and_one_report_per_bad_file(
-    cloud: LocalCloud,
+    cloud: LocalCloud, status_events: str
 ) -> None:
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
     bucket = cloud.env["ROOMCRAFT_INBOX_BUCKET"]
@@ -196,7 +211,7 @@ def test_a_dropped_folder_yields_one_result_set_per_photo_and_one_report_per_bad
     assert {d["id"] for d in designs} == {m["design_id"] for m in manifests.values()} | failed
 
     # Status events fired as for API designs, marked s3, each design announced once.
-    events = [e["detail"] for e in drain(sqs, cloud.env["ROOMCRAFT_WEBHOOK_QUEUE_URL"])]
+    events = [e["detail"] for e in drain(sqs, status_events)]
     queued = Counter(e["design_id"] for e in events if e["status"] == "queued")
     assert set(queued.values()) == {1}
     assert set(queued) == {d["id"] for d in designs}

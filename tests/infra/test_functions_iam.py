@@ -29,9 +29,11 @@ pytestmark = pytest.mark.infra
 
 
 def test_one_function_per_spec(synth: Synthesized) -> None:
-    # + CDK's BucketNotificationsHandler, which sets the inbox bucket's S3 notification at deploy time.
-    synth.template.resource_count_is("AWS::Lambda::Function", len(FUNCTIONS) + 1)
-    synth.template.resource_count_is("AWS::Lambda::LayerVersion", 1)
+    # + CDK's BucketNotificationsHandler, which sets the inbox bucket's S3 notification at deploy time,
+    # + CDK's bucket-deployment function that copies the web app (tests/infra/test_web.py)
+    synth.template.resource_count_is("AWS::Lambda::Function", len(FUNCTIONS) + 2)
+    # + the AWS CLI layer of that bucket-deployment function
+    synth.template.resource_count_is("AWS::Lambda::LayerVersion", 2)
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.id)
@@ -155,9 +157,12 @@ def test_api_role(synth: Synthesized) -> None:
     assert reachable(found, "events:PutEvents") == [
         {"Fn::GetAtt": [synth.logical_id(synth.stack.events.bus), "Arn"]}
     ]
-    # Nothing of the worker's: no outputs bucket, no provider credentials, no model endpoint.
+    # Nothing of the worker's: no outputs bucket, no provider credentials, no model endpoint; only
+    # the webhook signing secret, to verify provider callbacks (cancels go through the worker).
     assert not mentions(found, synth.logical_id(storage.buckets[OUTPUTS_BUCKET.id]))
-    assert not reachable(found, "secretsmanager:GetSecretValue")
+    assert reachable(found, "secretsmanager:GetSecretValue") == [
+        {"Ref": synth.logical_id(synth.stack.inference.replicate_webhook_secret)}
+    ]
     assert not any(a.startswith("sagemaker:") for s in found for a in s["Action"])
 
 
@@ -179,8 +184,9 @@ def test_worker_role(synth: Synthesized) -> None:
         [object_arn(synth, UPLOADS_BUCKET.id, "work/"), object_arn(synth, OUTPUTS_BUCKET.id, "")]
     )
     assert {a for s in found for a in s["Action"] if a.startswith("s3:")} == {"s3:PutObject", "s3:GetObject"}
-    assert not reachable(found, "sqs:SendMessage")
     generate = synth.logical_id(synth.stack.pipeline.queues[GENERATE_QUEUE.id].queue)
+    # Sends only its own delayed "check the prediction" messages (the polling fallback).
+    assert reachable(found, "sqs:SendMessage") == [{"Fn::GetAtt": [generate, "Arn"]}]
     assert reachable(found, "sqs:DeleteMessage") == [{"Fn::GetAtt": [generate, "Arn"]}]
     assert reachable(found, "events:PutEvents") == [
         {"Fn::GetAtt": [synth.logical_id(synth.stack.events.bus), "Arn"]}

@@ -89,11 +89,18 @@ def test_topic_is_encrypted_tls_only_and_mails_the_operator(synth: Synthesized) 
         s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and "kms:Decrypt" in s["Action"]
         for s in key["KeyPolicy"]["Statement"]
     )
-    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
+    topic_ref = {"Ref": synth.logical_id(observability.topic)}
+    (policy,) = [
+        p for p in synth.resources("AWS::SNS::TopicPolicy").values() if topic_ref in p["Properties"]["Topics"]
+    ]
     (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    (subscription,) = synth.resources("AWS::SNS::Subscription").values()
+    (subscription,) = [
+        s
+        for s in synth.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == topic_ref
+    ]
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == TEST_CONFIG.alarm_email
 

@@ -1,0 +1,40 @@
+"""``POST /v1/callbacks/replicate``: Replicate's signed "prediction completed" webhooks.
+
+Not tenant-authenticated (Replicate holds no API key of ours): the webhook signature is the
+authentication, and the design named in the query must own the prediction in the body.
+Answers 2xx once the callback is handled or known to be irrelevant, 401 for a bad signature,
+503 (retried by Replicate) while the design is busy or the provider is unreachable.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from shared.observability import logger
+from shared.services.callbacks import receive_replicate_callback
+
+router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
+
+
+class CallbackAck(BaseModel):
+    result: str
+    """``succeeded``, ``failed``, ``waiting_for_provider`` (other variants still running),
+    ``already_done`` (a replay), ``ignored`` (not this design's prediction) or ``stopped``."""
+
+
+@router.post("/replicate", summary="Replicate prediction webhook (signed)")
+async def replicate_callback(
+    request: Request,
+    tenant: Annotated[str, Query(min_length=1, max_length=128)],
+    design: Annotated[str, Query(min_length=1, max_length=128)],
+) -> CallbackAck:
+    body = await request.body()
+    headers = dict(request.headers.items())
+    # Downloads and image work block: keep them off the event loop.
+    result = await run_in_threadpool(receive_replicate_callback, tenant, design, headers, body)
+    logger.info("replicate callback handled", extra={"design_id": design, "result": result})
+    return CallbackAck(result=result)

@@ -1,0 +1,498 @@
+"""A local stand-in for Replicate's HTTP API, for tests that drive the real ``replicate`` client.
+
+``FakeReplicate`` serves, on 127.0.0.1 and a free port:
+
+- ``POST /v1/predictions`` (by version) and ``POST /v1/models/{owner}/{name}/predictions``,
+  honouring ``Prefer: wait=N``; ``GET /v1/predictions/{id}``; ``POST /v1/predictions/{id}/cancel``;
+- ``POST /v1/files`` (uploaded inputs) and ``GET /v1/webhooks/default/secret``;
+- the outputs, under ``/delivery/{prediction}/{i}.png`` (like ``replicate.delivery``);
+- "completed" webhooks to the prediction's ``webhook`` URL, signed like Replicate's
+  (``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<base64 HMAC-SHA256>``), retried
+  on non-2xx answers.
+
+Behaviour is switchable per test: ``mode`` ("complete": a prediction finishes as soon as it is
+created; "hold": it stays ``processing`` until ``finish()``), ``outcome`` (succeeded, failed,
+canceled, not_image, oversize, no_output), and one-off ``fail(route, kind)`` faults: an HTTP
+status (with Retry-After), a slow answer (client timeout), or a dropped connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+from PIL import Image, ImageDraw
+
+TOKEN = "r8_fake_token_for_tests"
+OUTCOMES = ("succeeded", "failed", "canceled", "not_image", "oversize", "no_output")
+
+WebhookSender = Callable[[str, dict[str, str], bytes], int]
+"""(url, headers, body) -> HTTP status the receiver answered."""
+
+
+@dataclass
+class Fault:
+    route: str
+    """``create``, ``get``, ``cancel``, ``files``, ``secret`` or ``output``."""
+    kind: str = "status"
+    """``status`` (answer ``status``), ``timeout`` (answer after ``delay`` s), ``disconnect``."""
+    status: int = 503
+    retry_after: str | None = None
+    delay: float = 0.0
+    remaining: int = 1
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Delivery:
+    prediction_id: str
+    url: str
+    status: int
+    attempt: int
+
+
+def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (120, 150, 170)) -> bytes:
+    image = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, int(height * 0.7), width, height), fill=(90, 70, 50))
+    draw.rectangle(
+        (int(width * 0.4), int(height * 0.2), int(width * 0.6), int(height * 0.5)), fill=(230, 240, 250)
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class FakeReplicate:
+    token: str = TOKEN
+    webhook_secret: str = field(
+        default_factory=lambda: "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    )
+    mode: str = "complete"
+    outcome: str = "succeeded"
+    predict_time: float = 4.2
+    webhooks: bool = True
+    webhook_attempts: int = 6
+    webhook_retry_delay: float = 0.2
+    webhook_sender: WebhookSender | None = None
+    background_webhooks: bool = True
+    """Deliver webhooks on their own as predictions complete; off: only ``deliver()`` sends them."""
+    oversize_bytes: int = 2 * 1024 * 1024
+    output_as_list: bool = False
+    """Answer ``output`` as a list even for one image (adirik answers a single URL string)."""
+
+    predictions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    _faults: list[Fault] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+    _image: bytes = field(default_factory=png)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> FakeReplicate:
+        fake = self
+
+        class Handler(_Handler):
+            server_fake = fake
+
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-replicate",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeReplicate:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # --- switches -------------------------------------------------------------------------
+    def fail(
+        self,
+        route: str,
+        kind: str = "status",
+        *,
+        status: int = 503,
+        retry_after: str | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+    ) -> None:
+        with self._lock:
+            self._faults.append(Fault(route, kind, status, retry_after, delay, times))
+
+    def take_fault(self, route: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.route == route and fault.remaining > 0:
+                    fault.remaining -= 1
+                    return fault
+        return None
+
+    # --- observations ---------------------------------------------------------------------
+    def calls(self, method: str, pattern: str) -> list[Recorded]:
+        return [
+            r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path.split("?")[0])
+        ]
+
+    @property
+    def creates(self) -> list[Recorded]:
+        return self.calls("POST", r"/v1/(predictions|models/[^/]+/[^/]+/predictions)")
+
+    @property
+    def created_ids(self) -> list[str]:
+        return list(self.predictions)
+
+    # --- predictions ----------------------------------------------------------------------
+    def create(self, body: dict[str, Any], model: str | None) -> dict[str, Any]:
+        prediction_id = uuid.uuid4().hex[:20]
+        base = self.url
+        prediction: dict[str, Any] = {
+            "id": prediction_id,
+            "model": model or "adirik/interior-design",
+            "version": body.get("version") or "official",
+            "input": body.get("input", {}),
+            "output": None,
+            "logs": "",
+            "error": None,
+            "status": "starting",
+            "created_at": now_iso(),
+            "started_at": None,
+            "completed_at": None,
+            "metrics": {},
+            "urls": {
+                "get": f"{base}/v1/predictions/{prediction_id}",
+                "cancel": f"{base}/v1/predictions/{prediction_id}/cancel",
+            },
+            "webhook": body.get("webhook"),
+            "webhook_events_filter": body.get("webhook_events_filter"),
+        }
+        with self._lock:
+            self.predictions[prediction_id] = prediction
+        if self.mode == "complete":
+            self._complete(prediction_id, self.outcome)
+            self._webhook_in_background(prediction_id)
+        else:
+            with self._lock:
+                prediction["status"] = "processing"
+                prediction["started_at"] = now_iso()
+        return prediction
+
+    def finish(self, prediction_id: str, outcome: str | None = None, *, deliver: bool = True) -> None:
+        """Complete a held prediction; deliver its webhook (with retries) in the background."""
+        self._complete(prediction_id, outcome or self.outcome)
+        if deliver:
+            self._webhook_in_background(prediction_id)
+
+    def cancel(self, prediction_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            prediction = self.predictions.get(prediction_id)
+        if prediction is None:
+            return None
+        if prediction["status"] not in ("succeeded", "failed", "canceled"):
+            self._complete(prediction_id, "canceled")
+            self._webhook_in_background(prediction_id)
+        return prediction
+
+    def _complete(self, prediction_id: str, outcome: str) -> None:
+        assert outcome in OUTCOMES, outcome
+        with self._lock:
+            prediction = self.predictions[prediction_id]
+            prediction["started_at"] = prediction["started_at"] or now_iso()
+            prediction["completed_at"] = now_iso()
+            prediction["metrics"] = {"predict_time": self.predict_time}
+            if outcome == "failed":
+                prediction["status"] = "failed"
+                prediction["error"] = "CUDA out of memory. Tried to allocate 2.00 GiB"
+            elif outcome == "canceled":
+                prediction["status"] = "canceled"
+            else:
+                prediction["status"] = "succeeded"
+                count = int(prediction["input"].get("num_outputs") or 1)
+                urls = [f"{self.url}/delivery/{prediction_id}/{i}.png" for i in range(count)]
+                if outcome == "no_output":
+                    prediction["output"] = None
+                elif count == 1 and not self.output_as_list:
+                    prediction["output"] = urls[0]
+                else:
+                    prediction["output"] = urls
+                prediction["_outcome"] = outcome
+
+    def output_body(self, prediction_id: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            prediction = self.predictions.get(prediction_id)
+        if prediction is None or prediction["status"] != "succeeded":
+            return None
+        outcome = prediction.get("_outcome")
+        if outcome == "not_image":
+            return b"<html><body>Internal error page</body></html>", "text/html"
+        if outcome == "oversize":
+            return self._image + b"\0" * self.oversize_bytes, "image/png"
+        return self._image, "image/png"
+
+    def public(self, prediction_id: str) -> dict[str, Any]:
+        with self._lock:
+            prediction = dict(self.predictions[prediction_id])
+        prediction.pop("_outcome", None)
+        return prediction
+
+    # --- webhooks -------------------------------------------------------------------------
+    def sign(self, webhook_id: str, timestamp: str, body: bytes, secret: str | None = None) -> str:
+        key = base64.b64decode((secret or self.webhook_secret).split("_", 1)[1])
+        digest = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+        return "v1," + base64.b64encode(digest).decode()
+
+    def signed_webhook(
+        self,
+        prediction_id: str,
+        *,
+        secret: str | None = None,
+        timestamp: int | None = None,
+        webhook_id: str | None = None,
+        body: bytes | None = None,
+    ) -> tuple[str, dict[str, str], bytes]:
+        """(url, headers, body) of the webhook Replicate would send for this prediction now."""
+        prediction = self.public(prediction_id)
+        payload = body if body is not None else json.dumps(prediction).encode()
+        msg_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "Replicate-Webhooks/1.0",
+            "webhook-id": msg_id,
+            "webhook-timestamp": stamp,
+            "webhook-signature": self.sign(msg_id, stamp, payload, secret),
+        }
+        return str(prediction["webhook"]), headers, payload
+
+    def send(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        if self.webhook_sender is not None:
+            return self.webhook_sender(url, headers, body)
+        try:
+            return httpx.post(url, content=body, headers=headers, timeout=30).status_code
+        except httpx.HTTPError:
+            return 0
+
+    def deliver(self, prediction_id: str) -> list[int]:
+        """Send the completed webhook, retrying like Replicate until a 2xx or the attempts run out."""
+        prediction = self.public(prediction_id)
+        if not self.webhooks or not prediction.get("webhook"):
+            return []
+        statuses = []
+        url, headers, body = self.signed_webhook(prediction_id)
+        for attempt in range(1, self.webhook_attempts + 1):
+            status = self.send(url, headers, body)
+            statuses.append(status)
+            with self._lock:
+                self.deliveries.append(Delivery(prediction_id, url, status, attempt))
+            if 200 <= status < 300:
+                break
+            time.sleep(self.webhook_retry_delay)
+        return statuses
+
+    def _webhook_in_background(self, prediction_id: str) -> None:
+        if self.background_webhooks and self.webhooks and self.predictions[prediction_id].get("webhook"):
+            threading.Thread(target=self.deliver, args=(prediction_id,), daemon=True).start()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # dropped connections are what some faults are about
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_fake: FakeReplicate
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *_: object) -> None:  # quiet
+        pass
+
+    # --- plumbing -------------------------------------------------------------------------
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json", **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, document: Any, **headers: str) -> None:
+        self._send(status, json.dumps(document).encode(), **headers)
+
+    def _fault(self, route: str) -> bool:
+        """Apply a pending fault for ``route``; True when the request was answered (or dropped)."""
+        fault = self.server_fake.take_fault(route)
+        if fault is None:
+            return False
+        if fault.kind == "disconnect":
+            self.close_connection = True
+            self.connection.close()
+            return True
+        if fault.kind == "timeout":
+            time.sleep(fault.delay)
+            return False  # then answer normally, too late for the client
+        extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        self._json(
+            fault.status,
+            {"title": "Fault", "detail": f"injected HTTP {fault.status}", "status": fault.status},
+            **extra,
+        )
+        return True
+
+    def _record(self, body: bytes) -> Any:
+        parsed: Any = None
+        if body and (self.headers.get("content-type") or "").startswith("application/json"):
+            parsed = json.loads(body)
+        self.server_fake.requests.append(
+            Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, parsed)
+        )
+        return parsed
+
+    def _authorized(self) -> bool:
+        if self.headers.get("authorization") == f"Bearer {self.server_fake.token}":
+            return True
+        self._json(
+            401,
+            {
+                "title": "Unauthenticated",
+                "detail": "You did not pass a valid authentication token",
+                "status": 401,
+            },
+        )
+        return False
+
+    # --- routes ---------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        self._record(b"")
+        fake = self.server_fake
+        path = self.path.split("?")[0]
+        if match := re.fullmatch(r"/delivery/([^/]+)/(\d+)\.png", path):
+            if self._fault("output"):
+                return
+            found = fake.output_body(match.group(1))
+            if found is None:
+                self._send(404, b"not found", "text/plain")
+            else:
+                self._send(200, found[0], found[1])
+            return
+        if not self._authorized():
+            return
+        if path == "/v1/webhooks/default/secret":
+            if not self._fault("secret"):
+                self._json(200, {"key": fake.webhook_secret})
+            return
+        if match := re.fullmatch(r"/v1/predictions/([^/]+)", path):
+            if self._fault("get"):
+                return
+            if match.group(1) not in fake.predictions:
+                self._json(404, {"title": "Not found", "detail": "Prediction not found", "status": 404})
+                return
+            self._json(200, fake.public(match.group(1)))
+            return
+        self._json(404, {"detail": "no such route"})
+
+    def do_POST(self) -> None:
+        raw = self._read_body()
+        body = self._record(raw)
+        fake = self.server_fake
+        path = self.path.split("?")[0]
+        if not self._authorized():
+            return
+        if path == "/v1/files":
+            if self._fault("files"):
+                return
+            file_id = uuid.uuid4().hex[:16]
+            fake.files[file_id] = raw
+            self._json(
+                201,
+                {
+                    "id": file_id,
+                    "name": "upload",
+                    "content_type": "image/jpeg",
+                    "size": len(raw),
+                    "etag": hashlib.md5(raw, usedforsecurity=False).hexdigest(),
+                    "checksums": {},
+                    "metadata": {},
+                    "created_at": now_iso(),
+                    "expires_at": None,
+                    "urls": {"get": f"{fake.url}/v1/files/{file_id}"},
+                },
+            )
+            return
+        if match := re.fullmatch(r"/v1/predictions/([^/]+)/cancel", path):
+            if self._fault("cancel"):
+                return
+            prediction = fake.cancel(match.group(1))
+            if prediction is None:
+                self._json(404, {"title": "Not found", "detail": "Prediction not found", "status": 404})
+            else:
+                self._json(200, fake.public(match.group(1)))
+            return
+        official = re.fullmatch(r"/v1/models/([^/]+)/([^/]+)/predictions", path)
+        if path == "/v1/predictions" or official:
+            if self._fault("create"):
+                return
+            if not isinstance(body, dict) or "input" not in body:
+                self._json(422, {"title": "Invalid input", "detail": "input is required", "status": 422})
+                return
+            model = f"{official.group(1)}/{official.group(2)}" if official else None
+            prediction = fake.create(body, model)
+            waits = "wait" in (self.headers.get("prefer") or "")
+            shown = fake.public(prediction["id"])
+            if not waits and fake.mode == "complete":
+                # Without Prefer: wait the create answers before the model has run.
+                shown.update(status="starting", output=None, completed_at=None, metrics={})
+            self._json(201, shown)
+            return
+        self._json(404, {"detail": "no such route"})
