@@ -14,8 +14,6 @@ from shared.domain.messages import GenerationMessage
 from shared.observability import logger, metrics, tracer
 from shared.services import wiring
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
 
 @tracer.capture_method
 def stage_design(record: SQSRecord) -> str:
@@ -40,6 +38,9 @@ def stage_design(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    # A processor per invocation: it holds the batch's results, and the embedded local cloud runs
+    # this handler from several threads at once (one Lambda container would not).
+    processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(
         event=event, record_handler=stage_design, processor=processor, context=context
     )

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from aws_lambda_powertools import Logger
+from pydantic import BaseModel
 
 from shared.domain.clock import utcnow
 from shared.domain.design import Design, OutputImage, Predictions, StoredVariant
@@ -78,6 +79,14 @@ class DesignBusy(RoomcraftError):
     http_status = 503
 
 
+class StoredGeneration(BaseModel):
+    """``work/.../generation.json``: written before the generated images, read when resuming."""
+
+    images: int
+    provider_seconds: float
+    estimated_cost_usd: float
+
+
 class _Stop(Exception):
     """The design moved to a terminal status (canceled) under us: nothing more to do."""
 
@@ -95,6 +104,11 @@ class WorkKeys:
 
     def generated(self, index: int) -> str:
         return f"work/{self.tenant_id}/{self.design_id}/generated/{index}"
+
+    @property
+    def generation(self) -> str:
+        """What the provider reported for the stored images (written before them)."""
+        return f"work/{self.tenant_id}/{self.design_id}/generation.json"
 
 
 def output_key(design: Design, index: int, variant: str, extension: str) -> str:
@@ -182,7 +196,7 @@ class GenerationPipeline:
             if design.status is DesignStatus.PREPARING:
                 design = self._prepare(design)
             if design.status is DesignStatus.GENERATING:
-                design, finished = self._generate(design)
+                design, finished = self._generate(design, resumed=receive_count > 1)
                 if not finished:
                     return RunResult.WAITING
             if design.status is DesignStatus.FINALIZING:
@@ -234,12 +248,16 @@ class GenerationPipeline:
             design, DesignStatus.GENERATING, expected=provider.typical_seconds, source=new_source
         )
 
-    def _generate(self, design: Design) -> tuple[Design, bool]:
+    def _generate(self, design: Design, *, resumed: bool = False) -> tuple[Design, bool]:
         if design.predictions is not None or design.prediction_id is not None:
             # Started before (a redelivery, or a delayed check): resume, never start a second one.
             return self._collect(design)
-        provider = self._providers(design.provider)
         keys = WorkKeys(design.tenant_id, design.design_id)
+        stored = self._stored_generation(keys) if resumed else None
+        if stored is not None:
+            # An earlier attempt stored the images and died before moving on: never pay twice.
+            return self._move(design, DesignStatus.FINALIZING, expected=2.0, **stored), True
+        provider = self._providers(design.provider)
         assert design.source.prepared_key is not None
         prepared = self._work.read(design.source.prepared_key, max_bytes=self._settings.max_upload_bytes)
         room_type, style = get_room_type(design.brief.room_type), get_style(design.brief.style)
@@ -272,6 +290,14 @@ class GenerationPipeline:
             raise ProviderOutputInvalid(
                 f"the provider made {len(outcome.images)} image(s); {design.brief.variants} were asked for"
             )
+        generation = StoredGeneration(
+            images=len(outcome.images),
+            provider_seconds=round(outcome.provider_seconds, 3),
+            estimated_cost_usd=outcome.estimated_cost_usd,
+        )
+        self._work.write(
+            keys.generation, generation.model_dump_json().encode(), content_type="application/json"
+        )
         for index, image in enumerate(outcome.images):
             metadata = {"content-type": image.content_type, **image.metadata}
             self._work.write(
@@ -281,10 +307,21 @@ class GenerationPipeline:
             design,
             DesignStatus.FINALIZING,
             expected=2.0,
-            provider_seconds=round(outcome.provider_seconds, 3),
-            estimated_cost_usd=outcome.estimated_cost_usd,
+            provider_seconds=generation.provider_seconds,
+            estimated_cost_usd=generation.estimated_cost_usd,
         )
         return design, True
+
+    def _stored_generation(self, keys: WorkKeys) -> dict[str, float] | None:
+        """The provider's results from an earlier attempt, if every image of it was stored."""
+        if self._work.size_of(keys.generation) is None:
+            return None
+        stored = StoredGeneration.model_validate_json(self._work.read(keys.generation, max_bytes=64 * 1024))
+        if stored.images < 1 or any(
+            self._work.size_of(keys.generated(i)) is None for i in range(stored.images)
+        ):
+            return None
+        return {"provider_seconds": stored.provider_seconds, "estimated_cost_usd": stored.estimated_cost_usd}
 
     # --- predictions that complete later (callback or polling) ---------------------------
     def complete_prediction(

@@ -54,3 +54,44 @@ def test_redelivered_record_is_acknowledged_without_new_work(aws: dict[str, Any]
     assert first["batchItemFailures"] == []
     assert again["batchItemFailures"] == []
     assert wiring.design_service().get("tnt_default", design_id).version == 5
+
+
+def test_concurrent_invocations_keep_their_own_batch_results(monkeypatch: Any) -> None:
+    """The local cloud calls the handler from several poller threads: results must not mix."""
+    import threading
+
+    from shared.services.generation import DesignBusy, RunResult
+
+    both_running = threading.Barrier(2, timeout=10)
+
+    class Pipeline:
+        def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
+            if message.design_id in {"dsn_busy", "dsn_fine"}:
+                both_running.wait()  # the two batches are in the handler at the same time
+            if message.design_id == "dsn_busy":
+                raise DesignBusy("held by another worker")
+            return RunResult.SUCCEEDED
+
+    monkeypatch.setattr(wiring, "generation_pipeline", Pipeline)
+    responses: dict[str, Any] = {}
+
+    def invoke(*design_ids: str) -> None:
+        records = [
+            sqs_record(
+                GenerationMessage(tenant_id="tnt_default", design_id=d).model_dump_json(), message_id=f"m-{d}"
+            )
+            for d in design_ids
+        ]
+        responses[design_ids[0]] = handler({"Records": records}, lambda_context("roomcraft-worker"))
+
+    threads = [
+        threading.Thread(target=invoke, args=("dsn_busy", "dsn_other")),
+        threading.Thread(target=invoke, args=("dsn_fine",)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert responses["dsn_busy"]["batchItemFailures"] == [{"itemIdentifier": "m-dsn_busy"}]
+    assert responses["dsn_fine"]["batchItemFailures"] == []
