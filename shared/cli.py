@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -35,6 +36,7 @@ def stage(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with ExitStack() as stack:
         api_url = args.api_url
+        api_key = args.api_key or os.environ.get("ROOMCRAFT_API_KEY")
         if api_url is None:
             from shared.local.cloud import LocalCloud
 
@@ -47,8 +49,9 @@ def stage(args: argparse.Namespace) -> int:
                 _say(f"error: the local cloud did not start: {error}")
                 return EXIT_ENVIRONMENT
             api_url = cloud.api_url
+            api_key = cloud.api_key  # the local cloud's development tenant
             _say(f"  ready in {time.monotonic() - started:.1f} s: API {api_url}, emulator {cloud.moto.url}")
-        client = RoomcraftClient(api_url, api_key=args.api_key)
+        client = RoomcraftClient(api_url, api_key=api_key)
         stack.callback(client.close)
         try:
             _say(f"Uploading {photo}…")
@@ -95,6 +98,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def dev(args: argparse.Namespace) -> int:
     from shared.local.cloud import LocalCloud
+    from shared.settings import get_settings
 
     stopping = False
 
@@ -103,8 +107,11 @@ def dev(args: argparse.Namespace) -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, _stop)
-    with LocalCloud(api_port=args.port) as cloud:
+    with LocalCloud(api_port=args.port, emulator_port=args.emulator_port) as cloud:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
+        tenant = get_settings().default_tenant
+        _say(f"  API key  {cloud.api_key}  (Authorization: Bearer …, tenant {tenant})")
+        _say(f"  Admin    uv run roomcraft admin --local key list {tenant}")
         _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)\nPress Ctrl-C to stop.")
         try:
             while not stopping:
@@ -126,7 +133,7 @@ def _add_brief_options(parser: argparse.ArgumentParser, *, room_type: str, style
     parser.add_argument("--out", default="roomcraft-output", help="folder for the results")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the design")
     parser.add_argument("--api-url", help="use a running Roomcraft API instead of starting a local cloud")
-    parser.add_argument("--api-key", help="API key for --api-url")
+    parser.add_argument("--api-key", help="API key for --api-url (default: $ROOMCRAFT_API_KEY)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,7 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
     dev_parser.add_argument(
         "--port", type=int, default=DEFAULT_API_PORT, help=f"API port (default {DEFAULT_API_PORT})"
     )
+    from shared.admin_cli import LOCAL_EMULATOR_PORT, add_admin_parser
+
+    dev_parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=LOCAL_EMULATOR_PORT,
+        help=f"AWS API emulator port (default {LOCAL_EMULATOR_PORT}; `roomcraft admin --local` looks there)",
+    )
     dev_parser.set_defaults(run=dev)
+    add_admin_parser(commands)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.aws import client
+from shared.domain.batches import BatchEventDetail
 from shared.domain.events import DesignEventDetail
 from shared.resources import EVENT_SOURCE
 
@@ -19,6 +20,30 @@ class StatusEventBus:
         self._events: Any = client("events")
 
     def publish(self, detail: DesignEventDetail) -> None:
+        response = self._events.put_events(
+            Entries=[
+                {
+                    "Source": EVENT_SOURCE,
+                    "DetailType": detail.detail_type,
+                    "Detail": detail.model_dump_json(),
+                    "EventBusName": self._bus,
+                    "Resources": [],
+                }
+            ]
+        )
+        if response.get("FailedEntryCount"):
+            entry = response["Entries"][0]
+            raise EventPublishFailed(f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}")
+
+
+class BatchEventBus:
+    """EventBridge: the ``batch.completed`` event, on the same bus as design status events."""
+
+    def __init__(self, bus_name: str) -> None:
+        self._bus = bus_name
+        self._events: Any = client("events")
+
+    def publish_batch(self, detail: BatchEventDetail) -> None:
         response = self._events.put_events(
             Entries=[
                 {

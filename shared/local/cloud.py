@@ -50,7 +50,8 @@ class MotoServer:
 
     def start(self, timeout: float = 30.0) -> None:
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            # moto_server, with DynamoDB requests serialized as DynamoDB itself would (see the module).
+            [sys.executable, "-m", "shared.local.emulator", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -264,9 +265,10 @@ class LocalCloud:
         stage: str = "local",
         settings: dict[str, str] | None = None,
         worker_threads: int = 2,
+        emulator_port: int | None = None,
     ) -> None:
         self.stage = stage
-        self.moto = MotoServer()
+        self.moto = MotoServer(emulator_port)
         self._api_port = api_port or free_port()
         self._overrides = settings or {}
         self._worker_threads = worker_threads
@@ -275,6 +277,8 @@ class LocalCloud:
         self.cdn: AsgiServer | None = None
         self.pollers: dict[str, QueuePoller] = {}
         self._saved_env: dict[str, str | None] = {}
+        self.api_key = ""
+        """The development tenant's API key (created on start; see shared.local.tenants)."""
 
     @property
     def api_url(self) -> str:
@@ -304,10 +308,15 @@ class LocalCloud:
             "AWS_ENDPOINT_URL": self.moto.url,
             "ROOMCRAFT_CDN_BASE_URL": f"http://127.0.0.1:{cdn_port}",
             "ROOMCRAFT_ALLOW_LOOPBACK_URLS": "true",
+            # The deployment default (30 designs a day) would stop a developer within the hour.
+            "ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP": os.environ.get("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000"),
             **self._overrides,
         }
         self._set_env(self.env)
         wiring.reset()
+        from shared.local.tenants import seed_development_tenant
+
+        self.api_key = seed_development_tenant()
         from shared.api.app import create_app
 
         self.api = AsgiServer(create_app(), self._api_port, "api")
@@ -322,6 +331,10 @@ class LocalCloud:
             poller.start(workers=self._worker_threads if spec.consumer == "worker" else 1)
             self.pollers[spec.id] = poller
         return self
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
 
     def stop(self) -> None:
         for poller in self.pollers.values():

@@ -20,7 +20,7 @@ from shared.domain.errors import (
 from shared.domain.events import design_event
 from shared.domain.ids import new_id, new_secret_token
 from shared.domain.messages import GenerationMessage
-from shared.domain.ports import DesignStore, EventSink, JobQueue, ObjectStore, UploadStore
+from shared.domain.ports import DesignQuota, DesignStore, EventSink, JobQueue, ObjectStore, UploadStore
 from shared.domain.status import DesignStatus
 from shared.domain.styles import get_room_type, get_style, parse_palette
 from shared.domain.upload import ACCEPTED_CONTENT_TYPES, Upload, upload_key
@@ -65,6 +65,8 @@ class DesignService:
         events: EventSink,
         check_image_url: UrlCheck,
         clock: Callable[[], datetime] = utcnow,
+        quota: DesignQuota | None = None,
+        on_terminal: Callable[[Design], None] | None = None,
     ) -> None:
         self._settings = settings
         self._designs = designs
@@ -74,6 +76,8 @@ class DesignService:
         self._events = events
         self._check_image_url = check_image_url
         self._clock = clock
+        self._quota = quota
+        self._on_terminal = on_terminal
 
     # --- uploads ---------------------------------------------------------------------
     def create_upload(self, tenant_id: str, *, content_type: str) -> UploadSlot:
@@ -112,11 +116,33 @@ class DesignService:
         origin: Origin = Origin.API,
         batch_id: str | None = None,
     ) -> Design:
+        design = self.draft(tenant_id, request, request_id=request_id, origin=origin, batch_id=batch_id)
+        if self._quota is not None:
+            self._quota.consume_designs(tenant_id, 1, at=design.created_at)
+        try:
+            self.submit(design)
+        except Exception:
+            if self._quota is not None:
+                self._quota.release_designs(tenant_id, 1, at=design.created_at)
+            raise
+        return design
+
+    def draft(
+        self,
+        tenant_id: str,
+        request: DesignRequest,
+        *,
+        request_id: str | None = None,
+        origin: Origin = Origin.API,
+        batch_id: str | None = None,
+        now: datetime | None = None,
+    ) -> Design:
+        """Validate a request and build its design, storing nothing (``create`` = draft + quota + submit)."""
         brief = self._brief(request)
         provider = self._provider(request.provider)
         source = self._source(tenant_id, request)
-        now = self._clock()
-        design = Design(
+        now = now or self._clock()
+        return Design(
             design_id=new_id("dsn"),
             tenant_id=tenant_id,
             origin=origin,
@@ -130,10 +156,12 @@ class DesignService:
             request_id=request_id,
             batch_id=batch_id,
         )
+
+    def submit(self, design: Design) -> None:
+        """Store a drafted design, queue it for the worker and announce it."""
         self._designs.create(design)
-        self._queue.enqueue(GenerationMessage(tenant_id=tenant_id, design_id=design.design_id))
+        self._queue.enqueue(GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id))
         self._events.publish(design_event(design, previous=None))
-        return design
 
     def get(self, tenant_id: str, design_id: str) -> Design:
         return self._designs.get(tenant_id, design_id)
@@ -148,6 +176,7 @@ class DesignService:
         for _ in range(5):
             design = self._designs.get(tenant_id, design_id)
             if design.status is DesignStatus.CANCELED:
+                self._settle(design)  # idempotent: completes a settlement an earlier call did not finish
                 return design
             if design.status.is_terminal or design.status is DesignStatus.FINALIZING:
                 raise DesignNotCancelable(
@@ -159,8 +188,14 @@ class DesignService:
             except ConcurrentUpdate:
                 continue  # the worker moved it on meanwhile: look again
             self._events.publish(design_event(canceled, previous=design.status))
+            self._settle(canceled)
             return canceled
         raise ConcurrentUpdate(f"design {design_id} keeps changing; try again")
+
+    def _settle(self, design: Design) -> None:
+        """Tell the terminal hook (quota refunds, batch counting) that ``design`` has finished."""
+        if self._on_terminal is not None:
+            self._on_terminal(design)
 
     # --- validation ------------------------------------------------------------------
     def _brief(self, request: DesignRequest) -> Brief:

@@ -105,6 +105,7 @@ class GenerationPipeline:
         providers: ProviderLookup,
         clock: Callable[[], datetime] = utcnow,
         worker_id: str | None = None,
+        on_terminal: Callable[[Design], None] | None = None,
     ) -> None:
         self._settings = settings
         self._designs = designs
@@ -115,6 +116,7 @@ class GenerationPipeline:
         self._providers = providers
         self._clock = clock
         self._worker_id = worker_id or f"wrk-{uuid.uuid4().hex[:12]}"
+        self._on_terminal = on_terminal
 
     def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
         try:
@@ -123,6 +125,7 @@ class GenerationPipeline:
             logger.warning("design not found; dropping message", extra={"design_id": message.design_id})
             return RunResult.MISSING
         if design.status.is_terminal:
+            self._settle(design)  # idempotent: completes a settlement a failed delivery did not finish
             return RunResult.ALREADY_DONE
         if not self._designs.acquire_lease(
             design, self._worker_id, now=self._clock(), seconds=self._settings.lease_seconds
@@ -290,6 +293,8 @@ class GenerationPipeline:
         logger.info(
             "design moved", extra={"design_id": design.design_id, "from": design.status, "to": target}
         )
+        if target.is_terminal:
+            self._settle(updated)
         return updated
 
     def _save(self, previous: Design, updated: Design) -> None:
@@ -312,3 +317,9 @@ class GenerationPipeline:
             return
         self._events.publish(design_event(failed, previous=current.status))
         logger.info("design failed", extra={"design_id": design.design_id, "code": code})
+        self._settle(failed)
+
+    def _settle(self, design: Design) -> None:
+        """Tell the terminal hook (quota refund for our failures, batch counting) the design finished."""
+        if self._on_terminal is not None:
+            self._on_terminal(design)
