@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,8 @@ def test_an_incomplete_item_names_its_index() -> None:
     with pytest.raises(ValidationFailed) as caught:
         request.design_requests()
     assert caught.value.details["item"] == 1
-    assert caught.value.details["problems"][0]["location"] == "style"
+    problems: Any = caught.value.details["problems"]
+    assert problems[0]["location"] == "style"
 
 
 def design(status: DesignStatus, *, eta: datetime | None = None, finished: datetime | None = None) -> Design:

@@ -94,3 +94,25 @@ def test_new_provider_errors_are_refundable_without_a_list_to_update() -> None:
         code = "provider_timed_out_for_this_test"
 
     assert "provider_timed_out_for_this_test" in refundable_codes()
+
+
+def test_storage_keys_carry_the_tenant_and_an_unguessable_token() -> None:
+    from shared.domain.design import Brief, Design, SourceImage
+    from shared.domain.ids import new_secret_token
+    from shared.services.generation import output_key
+
+    tokens = {new_secret_token() for _ in range(100)}
+    assert len(tokens) == 100
+    assert min(len(t) for t in tokens) >= 22  # 128 random bits
+    moment = datetime(2026, 11, 23, tzinfo=UTC)
+    design = Design(
+        design_id="dsn_1",
+        tenant_id="tnt_a",
+        source=SourceImage(upload_id="u"),
+        brief=Brief(room_type="bedroom", style="japandi", seed=1),
+        provider="preview",
+        storage_token=tokens.pop(),
+        created_at=moment,
+        updated_at=moment,
+    )
+    assert output_key(design, 0, "full", "jpg").startswith(f"designs/tnt_a/dsn_1/{design.storage_token}/")
