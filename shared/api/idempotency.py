@@ -36,6 +36,7 @@ from shared.domain.errors import (
     IdempotencyKeyInvalid,
     IdempotencyKeyReused,
     RoomcraftError,
+    TooManyRequests,
 )
 from shared.resources import FUNCTIONS
 from shared.services import wiring
@@ -128,6 +129,7 @@ class IdempotencyMiddleware:
         render_error: ErrorRenderer,
         resolve_tenant: Callable[[Request], str],
     ) -> None:
+        """``resolve_tenant`` authenticates and rate-limits, raising what the route's dependency would."""
         self.app = app
         self._render_error = render_error
         self._resolve_tenant = resolve_tenant
@@ -147,6 +149,9 @@ class IdempotencyMiddleware:
             return
         try:
             tenant = await anyio.to_thread.run_sync(self._resolve_tenant, request)
+        except TooManyRequests as limited:
+            await self._send_error(request, limited, send, retry_after=limited.retry_after)
+            return
         except RoomcraftError:
             await self.app(scope, receive, send)  # unauthenticated: the route answers 401 itself
             return

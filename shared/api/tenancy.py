@@ -59,14 +59,22 @@ def resolve_principal(request: Request) -> Principal:
     return principal
 
 
+def admit(request: Request) -> Principal:
+    """Authenticate, then count the request against the tenant's rate: once per request, whoever asks
+    first (the idempotency middleware, so replays are rate limited too, or the route's dependency)."""
+    principal = resolve_principal(request)
+    if not getattr(request.state, "admitted", False):
+        wiring.metering().admit_request(principal)
+        request.state.admitted = True
+    return principal
+
+
 def authenticated_tenant(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(api_key_scheme)],
 ) -> str:
     """The calling tenant's id: 401/403 without a valid key, 429 past the tenant's request rate."""
-    principal = resolve_principal(request)
-    wiring.metering().admit_request(principal)
-    return principal.tenant_id
+    return admit(request).tenant_id
 
 
 AuthenticatedTenant = Annotated[str, Depends(authenticated_tenant)]
@@ -146,7 +154,7 @@ def install_tenancy(app: FastAPI, render_error: ErrorRenderer) -> None:
     from shared.api.batches import router as batches_router
 
     def tenant_of(request: Request) -> str:
-        return resolve_principal(request).tenant_id
+        return admit(request).tenant_id
 
     app.add_middleware(IdempotencyMiddleware, render_error=render_error, resolve_tenant=tenant_of)
 

@@ -296,3 +296,15 @@ def test_a_batch_past_the_quota_starts_nothing(aws: dict[str, Any]) -> None:
 def test_an_empty_batch_is_a_validation_error(aws: dict[str, Any]) -> None:
     answer = call("POST", "/v1/batches", {"designs": []})
     assert (answer.status, answer.code) == (422, "validation_failed")
+
+
+def test_replays_count_against_the_request_rate(mid_minute: None) -> None:
+    key = new_tenant("tnt_acme", requests_per_minute=3)
+    headers = {"Idempotency-Key": "again"}
+    answers = [
+        call("POST", "/v1/uploads", {"content_type": "image/jpeg"}, api_key=key, headers=headers)
+        for _ in range(4)
+    ]
+    assert [a.status for a in answers] == [201, 201, 201, 429]
+    assert answers[1].headers["idempotent-replayed"] == "true"
+    assert (answers[3].code, answers[3].headers["retry-after"]) == ("rate_limited", "30")
