@@ -97,6 +97,7 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def dev(args: argparse.Namespace) -> int:
+    from shared.admin_cli import LOCAL_EMULATOR_PORT
     from shared.local.cloud import LocalCloud
     from shared.settings import get_settings
 
@@ -111,7 +112,8 @@ def dev(args: argparse.Namespace) -> int:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
         tenant = get_settings().default_tenant
         _say(f"  API key  {cloud.api_key}  (Authorization: Bearer …, tenant {tenant})")
-        _say(f"  Admin    uv run roomcraft admin --local key list {tenant}")
+        target = "--local" if cloud.moto.port == LOCAL_EMULATOR_PORT else f"--endpoint-url {cloud.moto.url}"
+        _say(f"  Admin    uv run roomcraft admin {target} key list {tenant}")
         _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)\nPress Ctrl-C to stop.")
         try:
             while not stopping:
