@@ -2,7 +2,7 @@
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install demo dev test unit lint format typecheck synth layer bench clean
+.PHONY: install demo dev test unit lint format synth layer bench clean test-infra cdk-synth deploy
 
 install: ## Python deps from the lock file into .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -40,3 +40,12 @@ bench: install ## Benchmarks; results in bench/results/*.json
 
 clean:
 	rm -rf cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache roomcraft-output
+
+test-infra: install ## CDK assertions, cdk-nag, cfn-lint, parity (offline)
+	$(UV) run pytest tests/infra -q
+
+cdk-synth: install ## The same template through the CDK CLI
+	CDK_DISABLE_CLI_TELEMETRY=true npx --yes aws-cdk@2.1148 synth --no-notices -q $(CDK_ARGS)
+
+deploy: install layer ## e.g. make deploy CDK_ARGS="-c stage=prod -c provider=replicate -c alarm_email=ops@example.com"
+	npx --yes aws-cdk@2.1148 deploy $(CDK_ARGS)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from shared.adapters.aws import client
-from shared.domain.batches import BatchEventDetail
 from shared.domain.events import DesignEventDetail
 from shared.resources import EVENT_SOURCE
 
@@ -35,20 +36,13 @@ class StatusEventBus:
             entry = response["Entries"][0]
             raise EventPublishFailed(f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}")
 
-
-class BatchEventBus:
-    """EventBridge: the ``batch.completed`` event, on the same bus as design status events."""
-
-    def __init__(self, bus_name: str) -> None:
-        self._bus = bus_name
-        self._events: Any = client("events")
-
-    def publish_batch(self, detail: BatchEventDetail) -> None:
+    def publish_event(self, detail_type: str, detail: BaseModel) -> None:
+        """Any other Roomcraft event on the same bus (``endpoint.disabled``, ...)."""
         response = self._events.put_events(
             Entries=[
                 {
                     "Source": EVENT_SOURCE,
-                    "DetailType": detail.detail_type,
+                    "DetailType": detail_type,
                     "Detail": detail.model_dump_json(),
                     "EventBusName": self._bus,
                     "Resources": [],

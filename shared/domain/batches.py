@@ -27,6 +27,8 @@ class Batch(BaseModel):
     design_ids: tuple[str, ...]
     created_at: datetime
     request_id: str | None = None
+    origin: str = "api"
+    """``api`` (all designs given at once) or ``s3``: an inbox drop, open, its designs joining one by one."""
 
     @property
     def total(self) -> int:
@@ -97,7 +99,8 @@ class BatchEventDetail(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     event_id: str
-    """``{batch_id}.completed``: stable, so receivers can deduplicate."""
+    """``{batch_id}.completed.{total}``: stable, so receivers can deduplicate. An inbox batch that
+    gets more photos after completing completes again, with a new total and so a new id."""
     batch_id: str
     tenant_id: str
     total: int
@@ -129,4 +132,5 @@ class BatchTally(BaseModel):
 
     @property
     def all_terminal(self) -> bool:
-        return self.terminal >= self.total
+        """Every design finished (never true before the first design joined an open batch)."""
+        return self.total > 0 and self.terminal >= self.total

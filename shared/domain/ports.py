@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from shared.domain.batches import Batch, BatchEventDetail, BatchTally
+from pydantic import BaseModel
+
+from shared.domain.batches import Batch, BatchTally
 from shared.domain.design import Design
 from shared.domain.events import DesignEventDetail
+from shared.domain.inbox import IngestRecord, IngestStatus
 from shared.domain.messages import GenerationMessage
 from shared.domain.quotas import CounterChange
 from shared.domain.status import DesignStatus
@@ -62,6 +66,55 @@ class ImageFetcher(Protocol):
     def fetch(self, url: str, *, max_bytes: int) -> bytes: ...
 
 
+# --- S3 inbox ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD of an object tells: its size, ETag (unquoted) and user metadata."""
+
+    key: str
+    size: int
+    etag: str
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class InboxStore(Protocol):
+    """The inbox bucket: drops are read, reports and result copies written, rejects moved."""
+
+    name: str
+
+    def head(self, key: str) -> ObjectInfo | None: ...
+    def read_first_bytes(self, key: str, count: int) -> bytes: ...
+    def read_if_exists(self, key: str, *, max_bytes: int) -> bytes | None: ...
+    def write(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+        cache_control: str | None = None,
+    ) -> None: ...
+    def copy_from(self, source_bucket: str, source_key: str, key: str) -> None: ...
+    def delete(self, key: str) -> None: ...
+
+
+class IngestStore(Protocol):
+    def claim(self, record: IngestRecord) -> tuple[IngestRecord, bool]:
+        """Store ``record`` unless one with its key exists; return the stored one and whether
+        it is the new one."""
+        ...
+
+    def reclaim(self, fresh: IngestRecord) -> IngestRecord:
+        """Replace a REJECTED record with ``fresh`` (a photo dropped again after its rejection);
+        the stored record when it is no longer rejected (another delivery reclaimed it)."""
+        ...
+
+    def mark(
+        self, record: IngestRecord, status: IngestStatus, *, now: datetime, error_code: str | None = None
+    ) -> IngestRecord: ...
+
+
 # --- tenants, API keys, usage counters, batches ------------------------------------------
 class TenantStore(Protocol):
     def create(self, tenant: Tenant) -> None: ...
@@ -93,11 +146,12 @@ class UsageCounters(Protocol):
 class BatchStore(Protocol):
     def create(self, batch: Batch) -> None: ...
     def get(self, tenant_id: str, batch_id: str) -> Batch: ...
+    def join(self, batch: Batch, design_id: str) -> BatchTally | None: ...
     def record_outcome(
         self, tenant_id: str, batch_id: str, design_id: str, status: DesignStatus
-    ) -> BatchTally | None: ...
+    ) -> BatchTally: ...
     def keep_only(self, tenant_id: str, batch_id: str, design_ids: Sequence[str]) -> BatchTally: ...
-    def claim_completion(self, tenant_id: str, batch_id: str, *, at: datetime) -> bool: ...
+    def claim_completion(self, tenant_id: str, batch_id: str, *, total: int, at: datetime) -> bool: ...
     def release_completion(self, tenant_id: str, batch_id: str) -> None: ...
 
 
@@ -106,9 +160,13 @@ class DesignReader(Protocol):
 
 
 class BatchEventSink(Protocol):
-    def publish_batch(self, detail: BatchEventDetail) -> None: ...
+    def publish_event(self, detail_type: str, detail: BaseModel) -> None: ...
 
 
 class DesignQuota(Protocol):
     def consume_designs(self, tenant_id: str, units: int, *, at: datetime) -> None: ...
     def release_designs(self, tenant_id: str, units: int, *, at: datetime) -> None: ...
+
+
+class BatchMembership(Protocol):
+    def join(self, tenant_id: str, batch_id: str, design_id: str) -> None: ...

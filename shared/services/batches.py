@@ -50,6 +50,7 @@ class BatchDesign(BaseModel):
     variants: int | None = Field(default=None, ge=1, le=MAX_VARIANTS)
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
+    webhook_url: str | None = Field(default=None, max_length=2048)
 
 
 class BatchRequest(BaseModel):
@@ -102,8 +103,10 @@ def _worker_parallelism() -> int:
 class BatchCompletion:
     """Counts finished designs on their batch and announces ``batch.completed`` once.
 
-    Called with every design that reaches a terminal status (the settlement hook). Safe to call again
-    for the same design: the outcome sets ignore repeats and completion is claimed conditionally.
+    ``record`` is called with every design that reaches a terminal status (the settlement hook);
+    ``join`` adds the designs of an inbox drop to their open batch as they are created. Both are
+    safe to call again for the same design: the sets ignore repeats, completion is claimed
+    conditionally.
     """
 
     def __init__(
@@ -119,20 +122,29 @@ class BatchCompletion:
         tally = self._batches.record_outcome(
             design.tenant_id, design.batch_id, design.design_id, design.status
         )
-        if tally is None:
-            logger.warning("design names a batch that does not exist", extra={"batch_id": design.batch_id})
-            return
         self.complete_if_done(design.tenant_id, design.batch_id, tally)
+
+    def join(self, tenant_id: str, batch_id: str, design_id: str) -> None:
+        """Add a design to an open batch (an inbox drop), creating the batch with its first design.
+
+        Called after the design is created; it may have finished already, so completion is
+        checked here too. Idempotent: a retried ingest joins once.
+        """
+        now = self._clock()
+        opened = Batch(batch_id=batch_id, tenant_id=tenant_id, design_ids=(), created_at=now, origin="s3")
+        tally = self._batches.join(opened, design_id)
+        if tally is not None:
+            self.complete_if_done(tenant_id, batch_id, tally)
 
     def complete_if_done(self, tenant_id: str, batch_id: str, tally: BatchTally) -> None:
         if not tally.all_terminal or tally.completion_claimed:
             return
         now = self._clock()
-        if not self._batches.claim_completion(tenant_id, batch_id, at=now):
-            return  # another caller got there first and announces it
+        if not self._batches.claim_completion(tenant_id, batch_id, total=tally.total, at=now):
+            return  # another caller got there first and announces it, or the batch grew meanwhile
         batch = self._batches.get(tenant_id, batch_id)
         detail = BatchEventDetail(
-            event_id=f"{batch_id}.completed",
+            event_id=f"{batch_id}.completed.{tally.total}",
             batch_id=batch_id,
             tenant_id=tenant_id,
             total=tally.total,
@@ -143,7 +155,7 @@ class BatchCompletion:
             occurred_at=now,
         )
         try:
-            self._events.publish_batch(detail)
+            self._events.publish_event(detail.detail_type, detail)
         except Exception:
             self._batches.release_completion(tenant_id, batch_id)  # the next settle call tries again
             raise

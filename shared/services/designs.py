@@ -9,16 +9,18 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.clock import utcnow
-from shared.domain.design import MAX_SEED, MAX_VARIANTS, Brief, Design, Origin, SourceImage
+from shared.domain.design import MAX_SEED, MAX_VARIANTS, Brief, Design, InboxObject, Origin, SourceImage
 from shared.domain.errors import (
     ConcurrentUpdate,
     DesignNotCancelable,
     UnsupportedProvider,
     UploadIncomplete,
     ValidationFailed,
+    WebhookUrlRefused,
 )
 from shared.domain.events import design_event
 from shared.domain.ids import new_id, new_secret_token
+from shared.domain.inbox import belongs_to
 from shared.domain.messages import GenerationMessage
 from shared.domain.ports import DesignQuota, DesignStore, EventSink, JobQueue, ObjectStore, UploadStore
 from shared.domain.status import DesignStatus
@@ -42,6 +44,8 @@ class DesignRequest(BaseModel):
     variants: int = Field(default=1, ge=1, le=MAX_VARIANTS)
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
+    webhook_url: str | None = Field(default=None, max_length=2048)
+    """Also send this design's events here, signed with the tenant's default secret."""
 
 
 class UploadSlot(BaseModel):
@@ -65,6 +69,7 @@ class DesignService:
         events: EventSink,
         check_image_url: UrlCheck,
         clock: Callable[[], datetime] = utcnow,
+        check_webhook_url: UrlCheck | None = None,
         quota: DesignQuota | None = None,
         on_terminal: Callable[[Design], None] | None = None,
     ) -> None:
@@ -76,6 +81,7 @@ class DesignService:
         self._events = events
         self._check_image_url = check_image_url
         self._clock = clock
+        self._check_webhook_url = check_webhook_url
         self._quota = quota
         self._on_terminal = on_terminal
 
@@ -115,8 +121,25 @@ class DesignService:
         request_id: str | None = None,
         origin: Origin = Origin.API,
         batch_id: str | None = None,
+        design_id: str | None = None,
+        inbox: InboxObject | None = None,
     ) -> Design:
-        design = self.draft(tenant_id, request, request_id=request_id, origin=origin, batch_id=batch_id)
+        """Validate, take the tenant's quota unit, store, enqueue and announce a new design.
+
+        ``inbox`` (internal, not in the API): the photo is an object in the tenant's S3 inbox.
+        ``design_id``: chosen by the caller (the inbox ingest claims it first, so a retry
+        cannot make a second design); ``ConcurrentUpdate`` when it exists already (and the
+        quota unit is given back).
+        """
+        design = self.draft(
+            tenant_id,
+            request,
+            request_id=request_id,
+            origin=origin,
+            batch_id=batch_id,
+            design_id=design_id,
+            inbox=inbox,
+        )
         if self._quota is not None:
             self._quota.consume_designs(tenant_id, 1, at=design.created_at)
         try:
@@ -135,15 +158,21 @@ class DesignService:
         request_id: str | None = None,
         origin: Origin = Origin.API,
         batch_id: str | None = None,
+        design_id: str | None = None,
+        inbox: InboxObject | None = None,
         now: datetime | None = None,
     ) -> Design:
         """Validate a request and build its design, storing nothing (``create`` = draft + quota + submit)."""
         brief = self._brief(request)
         provider = self._provider(request.provider)
-        source = self._source(tenant_id, request)
+        source = self._inbox_source(tenant_id, request, inbox) if inbox else self._source(tenant_id, request)
+        if request.webhook_url is not None:
+            if self._check_webhook_url is None:
+                raise WebhookUrlRefused("webhook_url is not accepted on this path")
+            self._check_webhook_url(request.webhook_url)
         now = now or self._clock()
         return Design(
-            design_id=new_id("dsn"),
+            design_id=design_id or new_id("dsn"),
             tenant_id=tenant_id,
             origin=origin,
             source=source,
@@ -155,6 +184,7 @@ class DesignService:
             eta=now + timedelta(seconds=self._settings.queue_estimate_seconds + typical_seconds(provider)),
             request_id=request_id,
             batch_id=batch_id,
+            webhook_url=request.webhook_url,
         )
 
     def submit(self, design: Design) -> None:
@@ -228,3 +258,12 @@ class DesignService:
         if self._bucket.size_of(upload.key) is None:
             raise UploadIncomplete(f"nothing has been uploaded to {upload.upload_id} yet")
         return SourceImage(upload_id=upload.upload_id, key=upload.key)
+
+    def _inbox_source(self, tenant_id: str, request: DesignRequest, inbox: InboxObject) -> SourceImage:
+        if request.upload_id is not None or request.image_url is not None:
+            raise ValidationFailed("a design from the S3 inbox takes no upload_id or image_url")
+        if not belongs_to(tenant_id, inbox.key):
+            raise ValidationFailed(
+                f"{inbox.key} is not in the inbox of tenant {tenant_id}", details={"key": inbox.key}
+            )
+        return SourceImage(inbox=inbox)

@@ -105,6 +105,7 @@ class GenerationPipeline:
         providers: ProviderLookup,
         clock: Callable[[], datetime] = utcnow,
         worker_id: str | None = None,
+        inbox: ObjectStore | None = None,
         on_terminal: Callable[[Design], None] | None = None,
     ) -> None:
         self._settings = settings
@@ -116,6 +117,8 @@ class GenerationPipeline:
         self._providers = providers
         self._clock = clock
         self._worker_id = worker_id or f"wrk-{uuid.uuid4().hex[:12]}"
+        self._inbox = inbox
+        """The S3 inbox bucket, where designs dropped there have their original."""
         self._on_terminal = on_terminal
 
     def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
@@ -169,6 +172,9 @@ class GenerationPipeline:
         source = design.source
         if source.key is not None:
             original = self._work.read(source.key, max_bytes=self._settings.max_upload_bytes)
+        elif source.inbox is not None:
+            assert self._inbox is not None, "this worker was built without the inbox bucket"
+            original = self._inbox.read(source.inbox.key, max_bytes=self._settings.max_upload_bytes)
         else:
             assert source.url is not None
             original = self._fetcher.fetch(source.url, max_bytes=self._settings.max_upload_bytes)

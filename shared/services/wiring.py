@@ -9,10 +9,11 @@ from shared.adapters.aws import client
 from shared.adapters.dynamodb import DesignRepository, UploadRepository
 from shared.adapters.dynamodb_batches import BatchRepository
 from shared.adapters.dynamodb_tenancy import ApiKeyRepository, TenantRepository, UsageCounterTable
-from shared.adapters.eventbridge import BatchEventBus, StatusEventBus
+from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import check_url
 from shared.adapters.sqs import GenerationQueue
+from shared.adapters.webhook_http import check_webhook_url
 from shared.services.batches import BatchCompletion, BatchService
 from shared.services.designs import DesignService
 from shared.services.metering import Metering
@@ -23,7 +24,12 @@ from shared.settings import get_settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from shared.adapters.kms import KmsSecretCipher
     from shared.services.generation import GenerationPipeline
+    from shared.services.ingest import InboxIngest
+    from shared.services.webhook_dispatch import WebhookDispatcher
+    from shared.services.webhook_endpoints import WebhookEndpointService
+    from shared.services.writeback import InboxWriteback
 
 
 @cache
@@ -43,6 +49,7 @@ def design_service() -> DesignService:
         queue=GenerationQueue(settings.generate_queue_url),
         events=StatusEventBus(settings.event_bus_name),
         check_image_url=partial(check_url, allow_loopback=settings.allow_loopback_urls),
+        check_webhook_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
         quota=metering(),
         on_terminal=settlement().settle,
     )
@@ -66,7 +73,83 @@ def generation_pipeline() -> GenerationPipeline:
             timeout=settings.fetch_timeout_seconds, allow_loopback=settings.allow_loopback_urls
         ),
         providers=partial(provider_for, settings=settings),
+        inbox=Bucket(settings.inbox_bucket),
         on_terminal=settlement().settle,
+    )
+
+
+@cache
+def inbox_ingest() -> InboxIngest:
+    from shared.adapters.dynamodb import IngestRepository
+    from shared.services.ingest import InboxIngest
+
+    settings = get_settings()
+    return InboxIngest(
+        settings=settings,
+        inbox=Bucket(settings.inbox_bucket),
+        records=IngestRepository(settings),
+        designs=design_service(),
+        batches=batch_completion(),
+    )
+
+
+@cache
+def inbox_writeback() -> InboxWriteback:
+    from shared.services.writeback import InboxWriteback
+
+    settings = get_settings()
+    return InboxWriteback(
+        designs=DesignRepository(settings),
+        inbox=Bucket(settings.inbox_bucket),
+        outputs_bucket=settings.outputs_bucket,
+        url_for=outputs_bucket().url_for,
+    )
+
+
+@cache
+def webhook_cipher() -> KmsSecretCipher:
+    from shared.adapters.kms import KmsSecretCipher
+
+    return KmsSecretCipher(get_settings().webhook_secrets_key_id)
+
+
+@cache
+def webhook_endpoints() -> WebhookEndpointService:
+    from shared.adapters.dynamodb_webhooks import WebhookEndpointRepository, WebhookMessageRepository
+    from shared.adapters.sqs import WebhookQueue
+    from shared.services.webhook_endpoints import WebhookEndpointService
+
+    settings = get_settings()
+    return WebhookEndpointService(
+        settings=settings,
+        endpoints=WebhookEndpointRepository(settings),
+        messages=WebhookMessageRepository(settings),
+        queue=WebhookQueue(settings.webhook_queue_url),
+        cipher=webhook_cipher(),
+        check_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
+    )
+
+
+@cache
+def webhook_dispatcher() -> WebhookDispatcher:
+    from shared.adapters.dynamodb_webhooks import WebhookEndpointRepository, WebhookMessageRepository
+    from shared.adapters.sqs import WebhookQueue
+    from shared.adapters.webhook_http import WebhookHttpSender
+    from shared.services.webhook_dispatch import WebhookDispatcher
+
+    settings = get_settings()
+    return WebhookDispatcher(
+        settings=settings,
+        endpoints=WebhookEndpointRepository(settings),
+        messages=WebhookMessageRepository(settings),
+        queue=WebhookQueue(settings.webhook_queue_url),
+        cipher=webhook_cipher(),
+        sender=WebhookHttpSender(
+            timeout=settings.webhook_timeout_seconds,
+            allow_loopback=settings.loopback_urls_allowed,
+            excerpt_bytes=settings.webhook_response_excerpt_bytes,
+        ),
+        events=StatusEventBus(settings.event_bus_name),
     )
 
 
@@ -98,7 +181,7 @@ def metering() -> Metering:
 @cache
 def batch_completion() -> BatchCompletion:
     settings = get_settings()
-    return BatchCompletion(batches=BatchRepository(settings), events=BatchEventBus(settings.event_bus_name))
+    return BatchCompletion(batches=BatchRepository(settings), events=StatusEventBus(settings.event_bus_name))
 
 
 @cache
@@ -144,7 +227,17 @@ def reset() -> None:
     """Forget every built object (tests and the local cloud change settings between runs)."""
     from shared.adapters.aws import reset_clients
 
-    for built in (outputs_bucket, design_service, generation_pipeline, *_TENANCY):
+    for built in (
+        outputs_bucket,
+        design_service,
+        generation_pipeline,
+        inbox_ingest,
+        inbox_writeback,
+        webhook_cipher,
+        webhook_endpoints,
+        webhook_dispatcher,
+        *_TENANCY,
+    ):
         built.cache_clear()
     get_settings.cache_clear()
     reset_clients()

@@ -37,7 +37,8 @@ class RecordingSink:
         self._fail = fail_first
         self._lock = threading.Lock()
 
-    def publish_batch(self, detail: BatchEventDetail) -> None:
+    def publish_event(self, detail_type: str, detail: Any) -> None:
+        assert detail_type == "batch.completed"
         with self._lock:
             if self._fail:
                 self._fail -= 1
@@ -135,7 +136,7 @@ def test_outcomes_are_counted_once_and_completion_is_announced_once(tenant: str)
     assert len(sink.events) == 1
     event = sink.events[0]
     assert (event.total, event.succeeded, event.failed, event.canceled) == (3, 1, 1, 1)
-    assert event.event_id == f"{state.batch.batch_id}.completed"
+    assert event.event_id == f"{state.batch.batch_id}.completed.3"
     assert event.design_ids == state.batch.design_ids
     completion.record(finished[0])
     assert len(sink.events) == 1
@@ -251,3 +252,58 @@ def test_the_worker_completes_a_batch_and_the_bus_carries_one_event(tenant: str,
     assert (event["source"], event["detail-type"]) == ("roomcraft", "batch.completed")
     assert event["detail"]["batch_id"] == state.batch.batch_id
     assert event["detail"]["succeeded"] == 3
+
+
+def test_an_open_batch_completes_when_its_designs_so_far_are_done_and_again_when_it_grows(
+    tenant: str,
+) -> None:
+    """An inbox drop's batch: designs join one by one, may finish before they have joined."""
+    sink = RecordingSink()
+    completion = BatchCompletion(batches=BatchRepository(get_settings()), events=sink)
+    first = wiring.design_service().create(
+        tenant,
+        DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="japandi"),
+        batch_id="bat_DROP",
+    )
+    second = wiring.design_service().create(
+        tenant,
+        DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="coastal"),
+        batch_id="bat_DROP",
+    )
+    completion.join(tenant, "bat_DROP", first.design_id)
+    completion.record(second.model_copy(update={"status": DesignStatus.SUCCEEDED}))  # before it joined
+    assert sink.events == []
+    completion.join(tenant, "bat_DROP", second.design_id)
+    completion.join(tenant, "bat_DROP", second.design_id)  # a retried ingest
+    completion.record(first.model_copy(update={"status": DesignStatus.FAILED}))
+    assert [(e.event_id, e.total, e.succeeded, e.failed) for e in sink.events] == [
+        ("bat_DROP.completed.2", 2, 1, 1)
+    ]
+    state = wiring.batch_service().get(tenant, "bat_DROP")
+    assert state.batch.origin == "s3"
+    assert sorted(state.batch.design_ids) == sorted([first.design_id, second.design_id])
+    # A photo dropped later into the same folder and hour reopens the batch.
+    third = wiring.design_service().create(
+        tenant,
+        DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="art_deco"),
+        batch_id="bat_DROP",
+    )
+    completion.join(tenant, "bat_DROP", third.design_id)
+    completion.record(third.model_copy(update={"status": DesignStatus.SUCCEEDED}))
+    assert [e.event_id for e in sink.events] == ["bat_DROP.completed.2", "bat_DROP.completed.3"]
+
+
+def test_a_batch_that_grows_while_being_completed_is_not_announced_early(tenant: str) -> None:
+    repository = BatchRepository(get_settings())
+    sink = RecordingSink()
+    completion = BatchCompletion(batches=repository, events=sink)
+    design = wiring.design_service().create(
+        tenant,
+        DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="japandi"),
+        batch_id="bat_RACE",
+    )
+    completion.join(tenant, "bat_RACE", design.design_id)
+    seen = repository.record_outcome(tenant, "bat_RACE", design.design_id, DesignStatus.SUCCEEDED)
+    completion.join(tenant, "bat_RACE", "dsn_LATECOMER")  # joins between the count and the claim
+    completion.complete_if_done(tenant, "bat_RACE", seen)
+    assert sink.events == []

@@ -1,0 +1,65 @@
+"""A second configuration: preview provider, custom CDN domain, throwaway data, no alarm e-mail."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.config import DeploymentConfig
+from tests.infra.conftest import Synthesized, synthesize
+
+pytestmark = pytest.mark.infra
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+CONFIG = DeploymentConfig(
+    stage="pr-42",
+    provider="preview",
+    domain_name="images.example.com",
+    certificate_arn=CERTIFICATE,
+    retain_data=False,
+)
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(CONFIG, tmp_path_factory.mktemp("cdk.out.variant"))
+
+
+def test_custom_domain_uses_the_certificate_with_modern_tls(variant: Synthesized) -> None:
+    config = variant.resource(variant.stack.delivery.distribution)["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == ["images.example.com"]
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": CERTIFICATE,
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+        "SslSupportMethod": "sni-only",
+    }
+    for function in variant.stack.compute.functions.values():
+        env = variant.resource(function)["Properties"]["Environment"]["Variables"]
+        assert env["ROOMCRAFT_CDN_BASE_URL"] == "https://images.example.com"
+        assert env["ROOMCRAFT_PROVIDER"] == "preview"
+        assert env["ROOMCRAFT_SAGEMAKER_ENDPOINT"] == ""
+
+
+def test_no_endpoint_configured_means_no_sagemaker_permission(variant: Synthesized) -> None:
+    policies = json.dumps(variant.resources("AWS::IAM::Policy"))
+    assert "sagemaker:" not in policies
+
+
+def test_throwaway_stage_deletes_its_data_with_the_stack(variant: Synthesized) -> None:
+    for table in variant.resources("AWS::DynamoDB::Table").values():
+        assert table["DeletionPolicy"] == "Delete"
+        assert table["Properties"]["DeletionProtectionEnabled"] is False
+    for kind in ("AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret"):
+        for resource in variant.resources(kind).values():
+            assert resource["DeletionPolicy"] == "Delete", kind
+
+
+def test_no_alarm_email_means_no_subscription(variant: Synthesized) -> None:
+    variant.template.resource_count_is("AWS::SNS::Subscription", 0)
+    variant.template.resource_count_is("AWS::SNS::Topic", 1)
+
+
+def test_stage_names_the_stack_and_the_bus(variant: Synthesized) -> None:
+    assert variant.stack.stack_name == "Roomcraft-pr-42"
+    assert variant.resource(variant.stack.events.bus)["Properties"]["Name"] == "roomcraft-pr-42-events"
