@@ -24,23 +24,30 @@ from infra.constructs.inference import Inference
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
+from infra.constructs.webhooks import Webhooks
 from infra.naming import pascal
+from shared.domain.inbox import INBOX_PREFIX, OUTBOX_PREFIX, QUARANTINE_PREFIX
 from shared.resources import (
     BUCKETS,
     DESIGNS_TABLE,
     EVENT_BUS,
     GENERATE_QUEUE,
+    INBOX_BUCKET,
     INFERENCE_EVENTS_QUEUE,
+    INGESTS_TABLE,
     OUTPUTS_BUCKET,
     QUEUES,
     TABLES,
     UPLOADS_BUCKET,
     UPLOADS_TABLE,
+    WEBHOOK_QUEUE,
 )
 
 UPLOADS_PREFIX = "uploads/"
 PREDICTION_STARTERS = ("worker", "inference_events")
 WORK_PREFIX = "work/"
+DESIGNS_PREFIX = "designs/"
+"""Where the worker writes a design's output images in the outputs bucket (``output_key``)."""
 
 
 class RoomcraftStack(Stack):
@@ -56,6 +63,7 @@ class RoomcraftStack(Stack):
         self.config = config
         self.storage = Storage(self, "Storage", config=config)
         self.pipeline = Pipeline(self, "Pipeline")
+        self.storage.connect_notifications({qid: pair.queue for qid, pair in self.pipeline.queues.items()})
         self.events = Events(self, "Events", stage=config.stage, queues=self.pipeline.queues)
         self.delivery = Delivery(
             self,
@@ -65,6 +73,14 @@ class RoomcraftStack(Stack):
             log_bucket=self.storage.access_logs,
         )
         self.inference = Inference(self, "Inference", config=config)
+        self.webhooks = Webhooks(
+            self,
+            "Webhooks",
+            config=config,
+            storage=self.storage,
+            queue=self.pipeline.queues[WEBHOOK_QUEUE.id].queue,
+            bus=self.events.bus,
+        )
         self.compute = Functions(self, "Functions", config=config, environment=self._environment())
         functions = self.compute.functions
         consumed = self.pipeline.connect_consumers(functions)
@@ -91,6 +107,7 @@ class RoomcraftStack(Stack):
         env.update({spec.env_var: self.pipeline.queues[spec.id].queue.queue_url for spec in QUEUES})
         env.update({spec.env_var: self.storage.buckets[spec.id].bucket_name for spec in BUCKETS})
         env[EVENT_BUS.env_var] = self.events.bus.event_bus_name
+        env.update(self.webhooks.environment)
         env.update(
             {
                 "ROOMCRAFT_STAGE": self.config.stage,
@@ -123,6 +140,9 @@ class RoomcraftStack(Stack):
             "worker": self._grant_worker,
             # Runs the same pipeline as the worker when a SageMaker async result is announced.
             "inference_events": self._grant_worker,
+            "ingest": self._grant_ingest,
+            "writeback": self._grant_writeback,
+            "dispatcher": self._grant_dispatcher,
         }
         for function_id, function in functions.items():
             if function_id not in policies:
@@ -146,6 +166,7 @@ class RoomcraftStack(Stack):
         self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self.events.bus.grant_put_events_to(role)
         self.inference.grant_webhook_secret_read(role)
+        self.webhooks.grant_api(role)
         self._acknowledge_prefixes(function, [(UPLOADS_BUCKET.id, UPLOADS_PREFIX)])
 
     def _grant_worker(self, function: lambda_.Function) -> None:
@@ -164,6 +185,63 @@ class RoomcraftStack(Stack):
             function,
             [(UPLOADS_BUCKET.id, UPLOADS_PREFIX), (UPLOADS_BUCKET.id, WORK_PREFIX), (OUTPUTS_BUCKET.id, "")],
         )
+        # Designs dropped in the S3 inbox: the original is read where the partner put it.
+        self.storage.grant_objects(INBOX_BUCKET.id, role, actions=["s3:GetObject"], prefixes=[INBOX_PREFIX])
+        self._acknowledge_prefixes(function, [(INBOX_BUCKET.id, INBOX_PREFIX)])
+
+    def _grant_ingest(self, function: lambda_.Function) -> None:
+        """S3 inbox notifications -> designs (the API's creation path), error reports, quarantine."""
+        role = _role(function)
+        self.storage.grant_table_access(INGESTS_TABLE.id, role, write=True)
+        self.storage.grant_table_access(DESIGNS_TABLE.id, role, write=True)
+        self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
+        self.events.bus.grant_put_events_to(role)
+        self._grant_inbox_reports(role)
+        self._acknowledge_prefixes(
+            function,
+            [(INBOX_BUCKET.id, p) for p in (INBOX_PREFIX, OUTBOX_PREFIX, QUARANTINE_PREFIX)],
+        )
+
+    def _grant_writeback(self, function: lambda_.Function) -> None:
+        """Finished inbox designs -> copies of their images, manifest and error report in outbox/."""
+        role = _role(function)
+        self.storage.grant_table_access(DESIGNS_TABLE.id, role, write=False)
+        self.storage.grant_objects(
+            OUTPUTS_BUCKET.id,
+            role,
+            actions=["s3:GetObject", "s3:GetObjectTagging"],
+            prefixes=[DESIGNS_PREFIX],
+        )
+        self._grant_inbox_reports(role)
+        self.storage.grant_objects(
+            INBOX_BUCKET.id, role, actions=["s3:GetObject"], prefixes=[QUARANTINE_PREFIX]
+        )
+        self._acknowledge_prefixes(
+            function,
+            [(OUTPUTS_BUCKET.id, DESIGNS_PREFIX)]
+            + [(INBOX_BUCKET.id, p) for p in (INBOX_PREFIX, OUTBOX_PREFIX, QUARANTINE_PREFIX)],
+        )
+
+    def _grant_inbox_reports(self, role: iam.IRole) -> None:
+        """Read drops; write outbox/ and quarantine/; move a refused original (copy, then delete).
+        ListBucket so that a missing sidecar or roomcraft.json reads as 404, not 403."""
+        self.storage.grant_objects(
+            INBOX_BUCKET.id,
+            role,
+            actions=["s3:GetObject", "s3:GetObjectTagging", "s3:DeleteObject"],
+            prefixes=[INBOX_PREFIX],
+        )
+        self.storage.grant_objects(
+            INBOX_BUCKET.id,
+            role,
+            actions=["s3:PutObject", "s3:PutObjectTagging"],
+            prefixes=[OUTBOX_PREFIX, QUARANTINE_PREFIX],
+        )
+        self.storage.grant_list(INBOX_BUCKET.id, role)
+
+    def _grant_dispatcher(self, function: lambda_.Function) -> None:
+        # Webhook tables, key, queue and bus only: no designs, no buckets, no provider.
+        self.webhooks.grant_dispatcher(_role(function))
 
     def _acknowledge_prefixes(self, function: lambda_.Function, grants: list[tuple[str, str]]) -> None:
         """cdk-nag flags ``<bucket>/<prefix>*`` as a wildcard; acknowledge exactly those object ARNs."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 SAMPLE_PHOTO = Path(__file__).parent / "local" / "sample_room.jpg"
+DEFAULT_INBOX = "roomcraft-local-inbox"
 
 EXIT_OK, EXIT_DESIGN_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
 
@@ -116,11 +118,79 @@ def dev(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     with LocalCloud(api_port=args.port) as cloud:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
-        _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)\nPress Ctrl-C to stop.")
+        _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)")
+        from shared.settings import get_settings
+
+        inbox = f"s3://{cloud.env['ROOMCRAFT_INBOX_BUCKET']}/inbox/{get_settings().default_tenant}/"
+        _say(f"  Inbox    {inbox} (roomcraft inbox drop --endpoint-url {cloud.moto.url} ...)")
+        _say("Press Ctrl-C to stop.")
         while not stopping:
             time.sleep(0.2)
         _say("Stopping…")
     return EXIT_OK
+
+
+def inbox_drop(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from shared.local.drop import metadata_of, plan_drop, s3_client, upload, wait_for_results
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _say(f"error: no such file or folder: {', '.join(missing)}")
+        return EXIT_USAGE
+    files = plan_drop(paths, tenant=args.tenant, folder=args.folder)
+    photos = [f for f in files if not f.options_file]
+    if not photos:
+        _say("error: nothing to drop (only options files or hidden files)")
+        return EXIT_USAGE
+    bucket = args.bucket or os.environ.get("ROOMCRAFT_INBOX_BUCKET") or DEFAULT_INBOX
+    endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    s3 = s3_client(endpoint)
+    metadata = metadata_of(
+        {
+            "room_type": args.room_type,
+            "style": args.style,
+            "palette": args.palette,
+            "prompt": args.prompt,
+            "variants": args.variants,
+            "seed": args.seed,
+        }
+    )
+    since = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    _say(
+        f"Dropping {len(photos)} photo(s) and {len(files) - len(photos)} options file(s) into s3://{bucket}/…"
+    )
+    try:
+        upload(s3, bucket, files, metadata)
+    except Exception as error:
+        _say(f"error: upload failed: {error}")
+        return EXIT_ENVIRONMENT
+    for file in files:
+        _say(f"  {file.local} -> {file.key}")
+    if not args.wait:
+        return EXIT_OK
+    _say("Waiting for results in the outbox…")
+    failures = 0
+
+    def show(photo: Any, key: str, result: dict[str, Any]) -> None:
+        nonlocal failures
+        if key.endswith(".error.json") or result.get("status") != "succeeded":
+            failures += 1
+            error = result.get("error") or result
+            status = result.get("status", "refused")
+            _say(f"  {photo.key}: {status}: {error.get('code')}: {error.get('message')}")
+        else:
+            _say(
+                f"  {photo.key}: succeeded, design {result['design_id']}, results in {key.rsplit('/', 1)[0]}/"
+            )
+
+    results = wait_for_results(s3, bucket, photos, since=since, timeout=args.timeout, on_result=show)
+    if len(results) < len(photos):
+        _say(f"error: {len(photos) - len(results)} photo(s) had no result within {args.timeout:.0f} s")
+        return EXIT_DESIGN_FAILED
+    return EXIT_DESIGN_FAILED if failures else EXIT_OK
 
 
 def _add_brief_options(parser: argparse.ArgumentParser, *, room_type: str, style: str, variants: int) -> None:
@@ -157,6 +227,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=DEFAULT_API_PORT, help=f"API port (default {DEFAULT_API_PORT})"
     )
     dev_parser.set_defaults(run=dev)
+
+    inbox_parser = commands.add_parser(
+        "inbox", help="the S3 inbox: stage photos by dropping them in a bucket"
+    )
+    inbox_commands = inbox_parser.add_subparsers(dest="inbox_command", required=True)
+    drop_parser = inbox_commands.add_parser(
+        "drop", help="copy photos (and their .json options files) into a tenant's inbox folder"
+    )
+    drop_parser.add_argument("paths", nargs="+", help="photos, options files or folders (copied recursively)")
+    drop_parser.add_argument("--folder", default="", help="inbox folder to drop into, e.g. listing-42")
+    drop_parser.add_argument("--tenant", default="tnt_default", help="tenant id (default tnt_default)")
+    drop_parser.add_argument(
+        "--bucket", help=f"inbox bucket (default $ROOMCRAFT_INBOX_BUCKET or {DEFAULT_INBOX})"
+    )
+    drop_parser.add_argument(
+        "--endpoint-url",
+        help="S3 endpoint: the emulator URL `roomcraft dev` prints (default $AWS_ENDPOINT_URL)",
+    )
+    drop_parser.add_argument("--room-type", help="room type id, as x-amz-meta-room-type")
+    drop_parser.add_argument("--style", help="style id, as x-amz-meta-style")
+    drop_parser.add_argument("--palette", help='hex colours separated by spaces, e.g. "#f5f0e6 #8a9a5b"')
+    drop_parser.add_argument("--prompt", help="free text added to the brief (ASCII; use a sidecar otherwise)")
+    drop_parser.add_argument("--variants", type=int, help="how many images per photo (1-4)")
+    drop_parser.add_argument("--seed", type=int, help="seed for reproducible results")
+    drop_parser.add_argument(
+        "--wait", action="store_true", help="wait for each photo's manifest or error report"
+    )
+    drop_parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait with --wait")
+    drop_parser.set_defaults(run=inbox_drop)
     return parser
 
 

@@ -7,7 +7,7 @@ Pure data: no boto3, no CDK.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 KeyType = Literal["S", "N"]
@@ -50,10 +50,22 @@ class QueueSpec:
     batch_size: int = 10
     retention_days: int = 4
     dlq_retention_days: int = 14
+    delay_seconds: int = 0
+    """Queue-wide delivery delay: every message (S3 notifications included) waits this long."""
 
     @property
     def dlq_id(self) -> str:
         return f"{self.id}-dlq"
+
+
+@dataclass(frozen=True)
+class BucketNotificationSpec:
+    """S3 event notifications for keys under ``prefix``, sent to a queue of ``QUEUES``."""
+
+    id: str
+    prefix: str
+    target_queue: str
+    events: tuple[str, ...] = ("s3:ObjectCreated:*",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class BucketSpec:
     env_var: str
     expire_prefixes: tuple[tuple[str, int], ...] = ()
     """(prefix, days) lifecycle expiry rules."""
+    notifications: tuple[BucketNotificationSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,18 @@ class RuleSpec:
     description: str
     detail_type_prefix: str
     target_queue: str
+    detail_match: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Extra ``detail`` conditions: (field, accepted values), e.g. ``(("origin", ("s3",)),)``."""
+
+    def event_pattern(self, source: str) -> dict[str, object]:
+        """The EventBridge pattern of this rule (the CDK app and the local cloud both use it)."""
+        pattern: dict[str, object] = {
+            "source": [source],
+            "detail-type": [{"prefix": self.detail_type_prefix}],
+        }
+        if self.detail_match:
+            pattern["detail"] = {name: list(values) for name, values in self.detail_match}
+        return pattern
 
 
 @dataclass(frozen=True)
@@ -92,6 +117,8 @@ class FunctionSpec:
 
 
 WORKER_TIMEOUT_SECONDS = 120
+INGEST_TIMEOUT_SECONDS = 60
+WRITEBACK_TIMEOUT_SECONDS = 60
 
 DESIGNS_TABLE = TableSpec(
     id="designs",
@@ -108,7 +135,15 @@ UPLOADS_TABLE = TableSpec(
     ttl_attribute="expires_at_epoch",
 )
 
-TABLES: tuple[TableSpec, ...] = (DESIGNS_TABLE, UPLOADS_TABLE)
+INGESTS_TABLE = TableSpec(
+    # One record per inbox object version (bucket/key#etag): the S3 inbox's idempotency key.
+    id="ingests",
+    env_var="ROOMCRAFT_INGESTS_TABLE",
+    hash_key=KeySpec("ingest_key"),
+    ttl_attribute="expires_at_epoch",
+)
+
+TABLES: tuple[TableSpec, ...] = (DESIGNS_TABLE, UPLOADS_TABLE, INGESTS_TABLE)
 
 GENERATE_QUEUE = QueueSpec(
     id="generate",
@@ -128,7 +163,26 @@ WEBHOOK_QUEUE = QueueSpec(
     consumer="dispatcher",
 )
 
-QUEUES: tuple[QueueSpec, ...] = (GENERATE_QUEUE, WEBHOOK_QUEUE)
+INGEST_QUEUE = QueueSpec(
+    id="ingest",
+    env_var="ROOMCRAFT_INGEST_QUEUE_URL",
+    visibility_timeout_seconds=6 * INGEST_TIMEOUT_SECONDS,
+    max_receive_count=5,
+    consumer="ingest",
+    # A settle window: a photo's sidecar (and a folder's roomcraft.json) copied in the same
+    # `aws s3 cp --recursive` usually lands within seconds of the photo. See docs/inbox.md.
+    delay_seconds=10,
+)
+
+WRITEBACK_QUEUE = QueueSpec(
+    id="writeback",
+    env_var="ROOMCRAFT_WRITEBACK_QUEUE_URL",
+    visibility_timeout_seconds=6 * WRITEBACK_TIMEOUT_SECONDS,
+    max_receive_count=5,
+    consumer="writeback",
+)
+
+QUEUES: tuple[QueueSpec, ...] = (GENERATE_QUEUE, WEBHOOK_QUEUE, INGEST_QUEUE, WRITEBACK_QUEUE)
 
 UPLOADS_BUCKET = BucketSpec(
     id="uploads",
@@ -137,7 +191,18 @@ UPLOADS_BUCKET = BucketSpec(
 )
 OUTPUTS_BUCKET = BucketSpec(id="outputs", env_var="ROOMCRAFT_OUTPUTS_BUCKET")
 
-BUCKETS: tuple[BucketSpec, ...] = (UPLOADS_BUCKET, OUTPUTS_BUCKET)
+INBOX_BUCKET = BucketSpec(
+    # Partner-facing: inbox/{tenant}/... (drops), outbox/{tenant}/... (results, error reports),
+    # quarantine/{tenant}/... (rejected originals). Why a bucket of its own: docs/inbox.md.
+    id="inbox",
+    env_var="ROOMCRAFT_INBOX_BUCKET",
+    expire_prefixes=(("inbox/", 30), ("quarantine/", 30), ("outbox/", 90)),
+    notifications=(
+        BucketNotificationSpec(id="inbox-object-created", prefix="inbox/", target_queue=INGEST_QUEUE.id),
+    ),
+)
+
+BUCKETS: tuple[BucketSpec, ...] = (UPLOADS_BUCKET, OUTPUTS_BUCKET, INBOX_BUCKET)
 
 EVENT_SOURCE = "roomcraft"
 
@@ -152,6 +217,13 @@ EVENT_BUS = BusSpec(
             detail_type_prefix="design.",
             target_queue=WEBHOOK_QUEUE.id,
         ),
+        RuleSpec(
+            id="inbox-designs-to-writeback",
+            description="Finished designs dropped in the S3 inbox get their results written back",
+            detail_type_prefix="design.",
+            target_queue=WRITEBACK_QUEUE.id,
+            detail_match=(("origin", ("s3",)), ("status", ("succeeded", "failed", "canceled"))),
+        ),
     ),
 )
 
@@ -159,12 +231,83 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(id="api", timeout_seconds=29, memory_mb=1024),
     # Bounded concurrency protects the GPU provider from a burst of queued designs.
     FunctionSpec(id="worker", timeout_seconds=WORKER_TIMEOUT_SECONDS, memory_mb=2048, max_concurrency=10),
+    # S3 inbox: notifications -> designs, and finished designs -> outbox/.
+    FunctionSpec(id="ingest", timeout_seconds=INGEST_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=5),
+    FunctionSpec(id="writeback", timeout_seconds=WRITEBACK_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=5),
 )
 
 
 def local_name(stage: str, resource_id: str) -> str:
     """Physical name the embedded local cloud gives a resource."""
     return f"roomcraft-{stage}-{resource_id}"
+
+
+# --- webhooks (issue 5) -----------------------------------------------------------------
+# Appended rather than folded into the tuples above so that parallel branches merge cleanly.
+
+
+@dataclass(frozen=True)
+class EncryptionKeySpec:
+    id: str
+    env_var: str
+    """Receives the key's ARN."""
+    description: str
+
+
+WEBHOOK_SECRETS_KEY = EncryptionKeySpec(
+    id="webhook-secrets",
+    env_var="ROOMCRAFT_WEBHOOK_SECRETS_KEY_ID",
+    description="Encrypts webhook signing secrets at rest (encryption context: tenant and endpoint)",
+)
+
+ENCRYPTION_KEYS: tuple[EncryptionKeySpec, ...] = (WEBHOOK_SECRETS_KEY,)
+
+WEBHOOK_ENDPOINTS_TABLE = TableSpec(
+    id="webhook-endpoints",
+    env_var="ROOMCRAFT_WEBHOOK_ENDPOINTS_TABLE",
+    hash_key=KeySpec("tenant_id"),
+    range_key=KeySpec("endpoint_id"),
+)
+
+WEBHOOK_MESSAGES_TABLE = TableSpec(
+    id="webhook-messages",
+    env_var="ROOMCRAFT_WEBHOOK_MESSAGES_TABLE",
+    hash_key=KeySpec("endpoint_key"),  # "{tenant_id}#{endpoint_id}": one endpoint's delivery log
+    range_key=KeySpec("message_id"),
+    ttl_attribute="expires_at_epoch",
+)
+
+TABLES = (*TABLES, WEBHOOK_ENDPOINTS_TABLE, WEBHOOK_MESSAGES_TABLE)
+
+DISPATCHER_TIMEOUT_SECONDS = 30
+"""Covers one batch delivered concurrently with a 15 s per-request limit; the webhook queue's
+visibility timeout (180 s) is 6x this, as AWS recommends for Lambda event sources."""
+
+FUNCTIONS = (
+    *FUNCTIONS,
+    FunctionSpec(
+        id="dispatcher", timeout_seconds=DISPATCHER_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=20
+    ),
+)
+
+EVENT_BUS = replace(
+    EVENT_BUS,
+    rules=(
+        *EVENT_BUS.rules,
+        RuleSpec(
+            id="batch-events-to-webhooks",
+            description="Batch events (batch.completed) go to the webhook dispatcher",
+            detail_type_prefix="batch.",
+            target_queue=WEBHOOK_QUEUE.id,
+        ),
+        RuleSpec(
+            id="endpoint-events-to-webhooks",
+            description="Webhook endpoint events (endpoint.disabled) go to the webhook dispatcher",
+            detail_type_prefix="endpoint.",
+            target_queue=WEBHOOK_QUEUE.id,
+        ),
+    ),
+)
 
 
 # --- inference providers (docs/providers.md) ---------------------------------------------------

@@ -50,6 +50,7 @@ class Events(Construct):
                 event_pattern=events.EventPattern(
                     source=[EVENT_BUS.source],
                     detail_type=events.Match.prefix(spec.detail_type_prefix),
+                    detail={name: list(values) for name, values in spec.detail_match} or None,
                 ),
                 targets=[
                     targets.SqsQueue(

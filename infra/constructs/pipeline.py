@@ -52,6 +52,7 @@ class Pipeline(Construct):
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(spec.visibility_timeout_seconds),
             retention_period=Duration.days(spec.retention_days),
+            delivery_delay=Duration.seconds(spec.delay_seconds) if spec.delay_seconds else None,
             dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=spec.max_receive_count),
         )
         return QueuePair(spec=spec, queue=queue, dlq=dlq)

@@ -6,10 +6,12 @@ encrypted, TLS-only, log their access to a dedicated bucket, and expire the spec
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import DeploymentConfig
@@ -31,6 +33,14 @@ TABLE_WRITE_ACTIONS: tuple[str, ...] = (
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",
 )
+
+_S3_EVENTS = {
+    "s3:ObjectCreated:*": s3.EventType.OBJECT_CREATED,
+    "s3:ObjectCreated:Put": s3.EventType.OBJECT_CREATED_PUT,
+    "s3:ObjectCreated:Post": s3.EventType.OBJECT_CREATED_POST,
+    "s3:ObjectCreated:Copy": s3.EventType.OBJECT_CREATED_COPY,
+    "s3:ObjectCreated:CompleteMultipartUpload": s3.EventType.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD,
+}
 
 
 def _attribute(key: KeySpec) -> dynamodb.Attribute:
@@ -134,6 +144,31 @@ class Storage(Construct):
             cors=cors,
             removal_policy=self._removal,
         )
+
+    def connect_notifications(self, queues: dict[str, sqs.IQueue]) -> None:
+        """S3 event notifications of ``BucketSpec.notifications`` to their queues (CDK adds the
+        queue policy that lets this bucket, and only it, send)."""
+        for spec in BUCKETS:
+            for notification in spec.notifications:
+                for event in notification.events:
+                    if event not in _S3_EVENTS:
+                        raise ValueError(f"bucket {spec.id!r}: S3 event {event!r} is not mapped in infra")
+                    self.buckets[spec.id].add_event_notification(
+                        _S3_EVENTS[event],
+                        s3n.SqsDestination(queues[notification.target_queue]),
+                        s3.NotificationKeyFilter(prefix=notification.prefix),
+                    )
+        # CDK applies notification configurations with one singleton custom-resource function per stack.
+        for child in Stack.of(self).node.children:
+            if child.node.id.startswith("BucketNotificationsHandler"):
+                Validations.of(child).acknowledge(
+                    Acknowledgment(
+                        id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                        "AWSLambdaBasicExecutionRole]",
+                        reason="CDK's own BucketNotificationsHandler (it sets the inbox bucket's S3 -> SQS "
+                        "notification at deploy time) runs with the basic execution role: logs only.",
+                    )
+                )
 
     def grant_table_access(self, table_id: str, grantee: iam.IGrantable, *, write: bool) -> None:
         """Item-level read (and write) on one table and its indexes: no Scan, no streams, no admin."""

@@ -17,9 +17,10 @@ from pynamodb.models import Model
 
 from shared.domain.design import Design
 from shared.domain.errors import ConcurrentUpdate, DesignNotFound, UploadNotFound, ValidationFailed
+from shared.domain.inbox import IngestRecord, IngestStatus
 from shared.domain.status import DesignStatus
 from shared.domain.upload import Upload
-from shared.resources import DESIGNS_TABLE, UPLOADS_TABLE
+from shared.resources import DESIGNS_TABLE, INGESTS_TABLE, UPLOADS_TABLE
 from shared.settings import Settings
 
 
@@ -199,3 +200,74 @@ class UploadRepository:
         except DoesNotExist as error:
             raise UploadNotFound(f"no upload {upload_id}") from error
         return Upload.model_validate_json(item.document)
+
+
+# --- S3 inbox: ingest records ----------------------------------------------------------
+class IngestItem(Model):
+    class Meta:
+        table_name = INGESTS_TABLE.id
+
+    ingest_key = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    document = UnicodeAttribute()
+    expires_at_epoch = NumberAttribute()
+
+
+def bind_model(model: type[Model], table_name: str, settings: Settings) -> None:
+    """``bind_models`` for one model."""
+    meta: Any = model.Meta
+    if meta.table_name == table_name and getattr(meta, "host", None) == settings.aws_endpoint_url:
+        return
+    meta.table_name = table_name
+    meta.host = settings.aws_endpoint_url
+    meta.region = settings.region
+    model._connection = None
+
+
+class IngestRepository:
+    """One record per inbox object version: the conditional put that makes ingest idempotent."""
+
+    def __init__(self, settings: Settings) -> None:
+        bind_model(IngestItem, settings.ingests_table, settings)
+        self._retention = timedelta(days=settings.ingest_record_days)
+
+    def _to_item(self, record: IngestRecord) -> IngestItem:
+        return IngestItem(
+            record.ingest_key,
+            status=record.status.value,
+            document=record.model_dump_json(),
+            expires_at_epoch=int((record.created_at + self._retention).timestamp()),
+        )
+
+    def claim(self, record: IngestRecord) -> tuple[IngestRecord, bool]:
+        try:
+            self._to_item(record).save(condition=IngestItem.ingest_key.does_not_exist())
+        except PutError as error:
+            if not _is_conditional_failure(error):
+                raise
+            stored = IngestItem.get(record.ingest_key, consistent_read=True)
+            return IngestRecord.model_validate_json(stored.document), False
+        return record, True
+
+    def reclaim(self, fresh: IngestRecord) -> IngestRecord:
+        try:
+            self._to_item(fresh).save(condition=IngestItem.status == IngestStatus.REJECTED.value)
+        except PutError as error:
+            if not _is_conditional_failure(error):
+                raise
+            stored = IngestItem.get(fresh.ingest_key, consistent_read=True)
+            return IngestRecord.model_validate_json(stored.document)
+        return fresh
+
+    def mark(
+        self, record: IngestRecord, status: IngestStatus, *, now: datetime, error_code: str | None = None
+    ) -> IngestRecord:
+        updated = record.model_copy(update={"status": status, "error_code": error_code, "updated_at": now})
+        self._to_item(record).update(
+            actions=[
+                IngestItem.status.set(updated.status.value),
+                IngestItem.document.set(updated.model_dump_json()),
+            ],
+            condition=IngestItem.ingest_key.exists(),
+        )
+        return updated

@@ -8,6 +8,10 @@ from botocore.exceptions import ClientError
 
 from shared.adapters.aws import client
 from shared.domain.errors import ImageTooLarge
+from shared.domain.ports import ObjectInfo
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+_MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
 class Bucket:
@@ -59,7 +63,13 @@ class Bucket:
         return data
 
     def write(
-        self, key: str, data: bytes, *, content_type: str, metadata: dict[str, str] | None = None
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+        cache_control: str | None = None,
     ) -> None:
         self._s3.put_object(
             Bucket=self.name,
@@ -68,11 +78,62 @@ class Bucket:
             ContentType=content_type,
             Metadata=metadata or {},
             # Output keys are never rewritten with other content, so caches may keep them forever.
-            CacheControl="public, max-age=31536000, immutable",
+            CacheControl=cache_control or IMMUTABLE,
         )
 
     def url_for(self, key: str) -> str:
         return f"{self._public_base_url}/{key}"
+
+    # --- S3 inbox ----------------------------------------------------------------------
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            head = self._s3.head_object(Bucket=self.name, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise
+        return ObjectInfo(
+            key=key,
+            size=int(head["ContentLength"]),
+            etag=str(head.get("ETag", "")).strip('"'),
+            content_type=head.get("ContentType"),
+            metadata=dict(head.get("Metadata") or {}),
+        )
+
+    def read_first_bytes(self, key: str, count: int) -> bytes:
+        response = self._s3.get_object(Bucket=self.name, Key=key, Range=f"bytes=0-{count - 1}")
+        data: bytes = response["Body"].read(count)
+        response["Body"].close()
+        return data
+
+    def read_if_exists(self, key: str, *, max_bytes: int) -> bytes | None:
+        """Up to ``max_bytes + 1`` bytes of the object (so the caller can tell it is too big),
+        or ``None`` when there is no such object."""
+        try:
+            response = self._s3.get_object(Bucket=self.name, Key=key, Range=f"bytes=0-{max_bytes}")
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in _MISSING:
+                return None
+            if code == "InvalidRange":  # an empty object
+                return b""
+            raise
+        data: bytes = response["Body"].read(max_bytes + 1)
+        response["Body"].close()
+        return data
+
+    def copy_from(self, source_bucket: str, source_key: str, key: str) -> None:
+        """Server-side copy, keeping content type and metadata."""
+        source = {"Bucket": source_bucket, "Key": source_key}
+        try:
+            self._s3.copy_object(CopySource=source, Bucket=self.name, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "InvalidRequest":
+                raise
+            self._s3.copy(source, self.name, key)  # over 5 GB: a multipart copy
+
+    def delete(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self.name, Key=key)
 
 
 def split_uri(uri: str) -> tuple[str, str]:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
+import time
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,8 +32,13 @@ def is_allowed_address(address: IPAddress, *, allow_loopback: bool = False) -> b
     """Only globally routable unicast addresses; loopback too when explicitly allowed (local mode)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return is_allowed_address(address.ipv4_mapped, allow_loopback=allow_loopback)
+    if isinstance(address, ipaddress.IPv6Address) and address.sixtofour is not None:
+        # 6to4 (2002::/16) carries an IPv4 address that relays route to: judge that one.
+        return is_allowed_address(address.sixtofour, allow_loopback=False)
     if address.is_loopback:
         return allow_loopback
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return False
     return address.is_global and not (address.is_multicast or address.is_reserved or address.is_link_local)
 
 
@@ -82,11 +90,54 @@ def _names_loopback(host: str) -> bool:
         return False
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """Bounds every read and write by one deadline, so a server that trickles bytes cannot hold a
+    request past its overall time limit (httpx's own timeouts apply to each operation)."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None, error: type[Exception]) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise error("the request took longer than its time limit")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        stream = self._stream.start_tls(
+            ssl_context, server_hostname, self._left(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(stream, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+def connected_address(stream: httpcore.NetworkStream) -> IPAddress | None:
+    peer = stream.get_extra_info("server_addr")
+    if not peer:
+        return None
+    return ipaddress.ip_address(str(peer[0]).split("%", 1)[0])
+
+
 class _CheckedBackend(httpcore.SyncBackend):
     """Connects only to addresses that passed the check, and to exactly those."""
 
-    def __init__(self, *, allow_loopback: bool) -> None:
+    def __init__(self, *, allow_loopback: bool, total_timeout: float | None = None) -> None:
         self._allow_loopback = allow_loopback
+        self._total_timeout = total_timeout
 
     def connect_tcp(
         self,
@@ -96,24 +147,47 @@ class _CheckedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        started = time.monotonic()
         addresses = resolve_checked(host, port, allow_loopback=self._allow_loopback)
         last_error: Exception | None = None
         for address in addresses:
             try:
-                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(str(address), port, timeout, local_address, socket_options)
             except httpcore.ConnectError as error:
                 last_error = error
+                continue
+            # Belt and braces: the socket's peer must be the address that was checked.
+            peer = connected_address(stream)
+            if peer != address or not is_allowed_address(peer, allow_loopback=self._allow_loopback):
+                stream.close()
+                raise AddressRefused(f"{host} connected to {peer}, which is not the checked address")
+            if self._total_timeout is not None:
+                return _DeadlineStream(stream, started + self._total_timeout)
+            return stream
         assert last_error is not None
         raise last_error
 
 
-def guarded_client(*, timeout: float, allow_loopback: bool = False) -> httpx.Client:
-    transport = httpx.HTTPTransport(retries=0)
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """Built once per container: loading the CA bundle costs ~40 ms, too much for every request."""
+    return httpx.create_ssl_context()
+
+
+def guarded_client(
+    *, timeout: float, allow_loopback: bool = False, total_timeout: float | None = None
+) -> httpx.Client:
+    """An httpx client that only reaches checked public addresses and never follows redirects.
+
+    ``total_timeout`` bounds each connection's whole life (connect, send, answer), for clients
+    used for one request each; ``timeout`` bounds each network operation.
+    """
+    transport = httpx.HTTPTransport(retries=0, verify=_tls_context())
     # httpx has no public hook for the network backend; the pool it builds is swapped for one
     # with the same TLS context that connects through the checked backend.
     transport._pool = httpcore.ConnectionPool(
         ssl_context=transport._pool._ssl_context,
-        network_backend=_CheckedBackend(allow_loopback=allow_loopback),
+        network_backend=_CheckedBackend(allow_loopback=allow_loopback, total_timeout=total_timeout),
     )
     return httpx.Client(
         transport=transport,

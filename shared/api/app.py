@@ -25,6 +25,7 @@ from shared.api.schemas import (
     StyleView,
     UploadResponse,
 )
+from shared.api.webhooks import webhook_router
 from shared.domain.clock import utcnow
 from shared.domain.errors import RoomcraftError
 from shared.domain.status import DesignStatus
@@ -128,6 +129,7 @@ def create_app() -> FastAPI:
 
     register_routes(app)
     app.include_router(callbacks_router)
+    app.include_router(webhook_router(current_tenant))
     return app
 
 
@@ -160,7 +162,10 @@ def register_routes(app: FastAPI) -> None:
         design = service.create(tenant, body, request_id=request_id_of(request))
         logger.info("design created", extra={"design_id": design.design_id})
         response.headers["Location"] = f"/v1/designs/{design.design_id}"
-        return DesignView.of(design, wiring.outputs_bucket().url_for)
+        view = DesignView.of(design, wiring.outputs_bucket().url_for)
+        if design.webhook_url:
+            view.webhook_secret = wiring.webhook_endpoints().issue_default_secret(tenant)
+        return view
 
     @app.get("/v1/designs", tags=["designs"])
     def list_designs(

@@ -127,6 +127,10 @@ class DesignView(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     provider_seconds: float | None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    """The tenant's default webhook secret, shown once: on the first design created with a
+    ``webhook_url``. Rotate it with ``POST /v1/webhook-endpoints/default/rotate-secret``."""
 
     @classmethod
     def of(cls, design: Design, url_for: Any) -> DesignView:
@@ -174,6 +178,7 @@ class DesignView(BaseModel):
             started_at=design.started_at,
             finished_at=design.finished_at,
             provider_seconds=design.provider_seconds,
+            webhook_url=design.webhook_url,
         )
 
 

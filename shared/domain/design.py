@@ -32,6 +32,16 @@ class Brief(BaseModel):
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)]
 
 
+class InboxObject(BaseModel):
+    """The original photo of a design dropped in the S3 inbox: its key there and its ETag."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    """``inbox/{tenant}/{path}`` in the inbox bucket."""
+    etag: str
+
+
 class SourceImage(BaseModel):
     """Where the room photo comes from, and where its bytes are once we hold them."""
 
@@ -47,6 +57,8 @@ class SourceImage(BaseModel):
     """Object key of the prepared model input (sRGB JPEG at the model's size)."""
     prepared_width: int | None = None
     prepared_height: int | None = None
+    inbox: InboxObject | None = None
+    """Set for designs made from an S3 inbox drop: the original is read from the inbox bucket."""
 
 
 class StoredVariant(BaseModel):

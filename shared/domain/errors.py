@@ -144,6 +144,50 @@ class ProviderNotConfigured(ProviderError):
     http_status = 503
 
 
+# --- S3 inbox ---------------------------------------------------------------------------
+class InboxPathInvalid(ValidationFailed):
+    """The object key is not ``inbox/{tenant}/{path}``: there is no tenant to report to."""
+
+    code = "inbox_path_invalid"
+
+
+class UnknownOption(ValidationFailed):
+    """Object metadata, a sidecar or a roomcraft.json names an option Roomcraft does not know."""
+
+    code = "unknown_option"
+
+
+class InvalidOptions(ValidationFailed):
+    """Options that cannot be read (bad JSON, wrong type, out of range) or that are missing."""
+
+    code = "invalid_options"
+
+
+# --- webhooks ---------------------------------------------------------------------------
+class WebhookUrlRefused(ValidationFailed):
+    code = "webhook_url_refused"
+
+
+class UnknownEventType(ValidationFailed):
+    code = "unknown_event_type"
+
+
+class WebhookEndpointNotFound(NotFound):
+    code = "webhook_endpoint_not_found"
+
+
+class WebhookMessageNotFound(NotFound):
+    code = "webhook_message_not_found"
+
+
+class WebhookEndpointDisabled(Conflict):
+    code = "webhook_endpoint_disabled"
+
+
+class WebhookEndpointLimitReached(Conflict):
+    code = "webhook_endpoint_limit_reached"
+
+
 class ProviderFailed(ProviderError):
     """The model ran and failed, or refused the input: retrying the same input will not help."""
 

@@ -38,6 +38,8 @@ class DesignEventDetail(BaseModel):
     batch_id: str | None = None
     outputs: tuple[OutputSummary, ...] = ()
     error: DesignError | None = None
+    webhook_url: str | None = None
+    """The design's own webhook target, if it was created with one (see docs/webhooks.md)."""
 
     @property
     def detail_type(self) -> str:
@@ -60,4 +62,5 @@ def design_event(
         batch_id=design.batch_id,
         outputs=outputs,
         error=design.error,
+        webhook_url=design.webhook_url,
     )

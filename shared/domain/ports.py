@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from shared.domain.design import Design
 from shared.domain.events import DesignEventDetail
+from shared.domain.inbox import IngestRecord, IngestStatus
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
 from shared.domain.upload import Upload
@@ -56,6 +58,55 @@ class EventSink(Protocol):
 
 class ImageFetcher(Protocol):
     def fetch(self, url: str, *, max_bytes: int) -> bytes: ...
+
+
+# --- S3 inbox ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD of an object tells: its size, ETag (unquoted) and user metadata."""
+
+    key: str
+    size: int
+    etag: str
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class InboxStore(Protocol):
+    """The inbox bucket: drops are read, reports and result copies written, rejects moved."""
+
+    name: str
+
+    def head(self, key: str) -> ObjectInfo | None: ...
+    def read_first_bytes(self, key: str, count: int) -> bytes: ...
+    def read_if_exists(self, key: str, *, max_bytes: int) -> bytes | None: ...
+    def write(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+        cache_control: str | None = None,
+    ) -> None: ...
+    def copy_from(self, source_bucket: str, source_key: str, key: str) -> None: ...
+    def delete(self, key: str) -> None: ...
+
+
+class IngestStore(Protocol):
+    def claim(self, record: IngestRecord) -> tuple[IngestRecord, bool]:
+        """Store ``record`` unless one with its key exists; return the stored one and whether
+        it is the new one."""
+        ...
+
+    def reclaim(self, fresh: IngestRecord) -> IngestRecord:
+        """Replace a REJECTED record with ``fresh`` (a photo dropped again after its rejection);
+        the stored record when it is no longer rejected (another delivery reclaimed it)."""
+        ...
+
+    def mark(
+        self, record: IngestRecord, status: IngestStatus, *, now: datetime, error_code: str | None = None
+    ) -> IngestRecord: ...
 
 
 class PredictionCanceller(Protocol):

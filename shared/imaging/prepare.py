@@ -270,3 +270,22 @@ def _unsupported_message(data: bytes, kind: str | None, accepted: frozenset[str]
 
 def _mebibytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
+
+
+SIGNATURE_BYTES = 256
+"""Enough of a file's start for ``check_image_signature`` (HEIF brands sit in the first box)."""
+
+
+def check_image_signature(head: bytes) -> str:
+    """The accepted image type of a file from its first ``SIGNATURE_BYTES`` bytes.
+
+    Raises ``ImageEmpty`` or ``ImageUnsupportedType`` with the same messages as ``open_image``,
+    without fetching the rest of the file (the S3 inbox checks drops this way).
+    """
+    if not head:
+        raise ImageEmpty("the image is empty (0 bytes)")
+    kind = sniff_image_type(head)
+    accepted = accepted_image_types()
+    if kind is None or kind not in accepted:
+        raise ImageUnsupportedType(_unsupported_message(head, kind, accepted), details={"detected": kind})
+    return kind

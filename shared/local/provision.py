@@ -13,6 +13,7 @@ import boto3
 
 from shared.resources import (
     BUCKETS,
+    ENCRYPTION_KEYS,
     EVENT_BUS,
     EVENT_SOURCE,
     QUEUES,
@@ -77,6 +78,7 @@ def create_queue(sqs: Any, spec: QueueSpec, stage: str) -> tuple[str, str]:
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}
             ),
+            "DelaySeconds": str(spec.delay_seconds),
         },
     )["QueueUrl"]
     return url, dlq_url
@@ -113,6 +115,24 @@ def create_bucket(s3: Any, spec: BucketSpec, name: str, region: str) -> None:
     )
 
 
+def put_notifications(s3: Any, spec: BucketSpec, name: str, queue_arns: dict[str, str]) -> None:
+    """S3 -> SQS event notifications. (In AWS the queue policy must let S3 send; CDK adds it.)"""
+    s3.put_bucket_notification_configuration(
+        Bucket=name,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": notification.id,
+                    "QueueArn": queue_arns[notification.target_queue],
+                    "Events": list(notification.events),
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": notification.prefix}]}},
+                }
+                for notification in spec.notifications
+            ]
+        },
+    )
+
+
 def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "us-east-1") -> dict[str, str]:
     """Create every resource; return ``{env var: physical name or URL}``."""
     env: dict[str, str] = {}
@@ -135,6 +155,8 @@ def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "
     for bucket in BUCKETS:
         name = local_name(stage, bucket.id)
         create_bucket(s3, bucket, name, region)
+        if bucket.notifications:
+            put_notifications(s3, bucket, name, queue_arns)
         env[bucket.env_var] = name
 
     events = _client("events", endpoint_url, region)
@@ -146,13 +168,15 @@ def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "
             Name=local_name(stage, rule.id),
             EventBusName=bus_name,
             Description=rule.description,
-            EventPattern=json.dumps(
-                {"source": [EVENT_SOURCE], "detail-type": [{"prefix": rule.detail_type_prefix}]}
-            ),
+            EventPattern=json.dumps(rule.event_pattern(EVENT_SOURCE)),
         )
         events.put_targets(
             Rule=local_name(stage, rule.id),
             EventBusName=bus_name,
             Targets=[{"Id": rule.target_queue, "Arn": queue_arns[rule.target_queue]}],
         )
+
+    kms = _client("kms", endpoint_url, region)
+    for key in ENCRYPTION_KEYS:
+        env[key.env_var] = kms.create_key(Description=key.description)["KeyMetadata"]["Arn"]
     return env

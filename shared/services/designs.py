@@ -10,16 +10,18 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.clock import utcnow
-from shared.domain.design import MAX_SEED, MAX_VARIANTS, Brief, Design, Origin, SourceImage
+from shared.domain.design import MAX_SEED, MAX_VARIANTS, Brief, Design, InboxObject, Origin, SourceImage
 from shared.domain.errors import (
     ConcurrentUpdate,
     DesignNotCancelable,
     UnsupportedProvider,
     UploadIncomplete,
     ValidationFailed,
+    WebhookUrlRefused,
 )
 from shared.domain.events import design_event
 from shared.domain.ids import new_id, new_secret_token
+from shared.domain.inbox import belongs_to
 from shared.domain.messages import GenerationMessage
 from shared.domain.ports import (
     DesignStore,
@@ -50,6 +52,8 @@ class DesignRequest(BaseModel):
     variants: int = Field(default=1, ge=1, le=MAX_VARIANTS)
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
+    webhook_url: str | None = Field(default=None, max_length=2048)
+    """Also send this design's events here, signed with the tenant's default secret."""
 
 
 class UploadSlot(BaseModel):
@@ -75,9 +79,9 @@ class DesignService:
         events: EventSink,
         check_image_url: UrlCheck,
         clock: Callable[[], datetime] = utcnow,
+        check_webhook_url: UrlCheck | None = None,
         predictions: PredictionCanceller | None = None,
     ) -> None:
-        self._predictions = predictions
         self._settings = settings
         self._designs = designs
         self._uploads = uploads
@@ -86,6 +90,8 @@ class DesignService:
         self._events = events
         self._check_image_url = check_image_url
         self._clock = clock
+        self._check_webhook_url = check_webhook_url
+        self._predictions = predictions
 
     # --- uploads ---------------------------------------------------------------------
     def create_upload(self, tenant_id: str, *, content_type: str) -> UploadSlot:
@@ -123,13 +129,25 @@ class DesignService:
         request_id: str | None = None,
         origin: Origin = Origin.API,
         batch_id: str | None = None,
+        design_id: str | None = None,
+        inbox: InboxObject | None = None,
     ) -> Design:
+        """Validate, store, enqueue and announce a new design.
+
+        ``inbox`` (internal, not in the API): the photo is an object in the tenant's S3 inbox.
+        ``design_id``: chosen by the caller (the inbox ingest claims it first, so a retry
+        cannot make a second design); ``ConcurrentUpdate`` when it exists already.
+        """
         brief = self._brief(request)
         provider = self._provider(request.provider)
-        source = self._source(tenant_id, request)
+        source = self._inbox_source(tenant_id, request, inbox) if inbox else self._source(tenant_id, request)
+        if request.webhook_url is not None:
+            if self._check_webhook_url is None:
+                raise WebhookUrlRefused("webhook_url is not accepted on this path")
+            self._check_webhook_url(request.webhook_url)
         now = self._clock()
         design = Design(
-            design_id=new_id("dsn"),
+            design_id=design_id or new_id("dsn"),
             tenant_id=tenant_id,
             origin=origin,
             source=source,
@@ -141,6 +159,7 @@ class DesignService:
             eta=now + timedelta(seconds=self._settings.queue_estimate_seconds + typical_seconds(provider)),
             request_id=request_id,
             batch_id=batch_id,
+            webhook_url=request.webhook_url,
         )
         self._designs.create(design)
         self._queue.enqueue(GenerationMessage(tenant_id=tenant_id, design_id=design.design_id))
@@ -216,3 +235,12 @@ class DesignService:
         if self._bucket.size_of(upload.key) is None:
             raise UploadIncomplete(f"nothing has been uploaded to {upload.upload_id} yet")
         return SourceImage(upload_id=upload.upload_id, key=upload.key)
+
+    def _inbox_source(self, tenant_id: str, request: DesignRequest, inbox: InboxObject) -> SourceImage:
+        if request.upload_id is not None or request.image_url is not None:
+            raise ValidationFailed("a design from the S3 inbox takes no upload_id or image_url")
+        if not belongs_to(tenant_id, inbox.key):
+            raise ValidationFailed(
+                f"{inbox.key} is not in the inbox of tenant {tenant_id}", details={"key": inbox.key}
+            )
+        return SourceImage(inbox=inbox)

@@ -134,6 +134,7 @@ class GenerationPipeline:
         clock: Callable[[], datetime] = utcnow,
         worker_id: str | None = None,
         checks: CheckQueue | None = None,
+        inbox: ObjectStore | None = None,
     ) -> None:
         self._settings = settings
         self._designs = designs
@@ -145,6 +146,8 @@ class GenerationPipeline:
         self._clock = clock
         self._worker_id = worker_id or f"wrk-{uuid.uuid4().hex[:12]}"
         self._checks = checks
+        self._inbox = inbox
+        """The S3 inbox bucket, where designs dropped there have their original."""
 
     def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
         try:
@@ -204,6 +207,9 @@ class GenerationPipeline:
         source = design.source
         if source.key is not None:
             original = self._work.read(source.key, max_bytes=self._settings.max_upload_bytes)
+        elif source.inbox is not None:
+            assert self._inbox is not None, "this worker was built without the inbox bucket"
+            original = self._inbox.read(source.inbox.key, max_bytes=self._settings.max_upload_bytes)
         else:
             assert source.url is not None
             original = self._fetcher.fetch(source.url, max_bytes=self._settings.max_upload_bytes)

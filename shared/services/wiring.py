@@ -10,11 +10,17 @@ from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import check_url
 from shared.adapters.sqs import CancelThroughWorker, GenerationQueue
+from shared.adapters.webhook_http import check_webhook_url
 from shared.services.designs import DesignService
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
+    from shared.adapters.kms import KmsSecretCipher
     from shared.services.generation import GenerationPipeline
+    from shared.services.ingest import InboxIngest
+    from shared.services.webhook_dispatch import WebhookDispatcher
+    from shared.services.webhook_endpoints import WebhookEndpointService
+    from shared.services.writeback import InboxWriteback
 
 
 @cache
@@ -35,6 +41,7 @@ def design_service() -> DesignService:
         events=StatusEventBus(settings.event_bus_name),
         check_image_url=partial(check_url, allow_loopback=settings.allow_loopback_urls),
         predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
+        check_webhook_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
     )
 
 
@@ -57,6 +64,81 @@ def generation_pipeline() -> GenerationPipeline:
         ),
         providers=partial(provider_for, settings=settings),
         checks=GenerationQueue(settings.generate_queue_url),
+        inbox=Bucket(settings.inbox_bucket),
+    )
+
+
+@cache
+def inbox_ingest() -> InboxIngest:
+    from shared.adapters.dynamodb import IngestRepository
+    from shared.services.ingest import InboxIngest
+
+    settings = get_settings()
+    return InboxIngest(
+        settings=settings,
+        inbox=Bucket(settings.inbox_bucket),
+        records=IngestRepository(settings),
+        designs=design_service(),
+    )
+
+
+@cache
+def inbox_writeback() -> InboxWriteback:
+    from shared.services.writeback import InboxWriteback
+
+    settings = get_settings()
+    return InboxWriteback(
+        designs=DesignRepository(settings),
+        inbox=Bucket(settings.inbox_bucket),
+        outputs_bucket=settings.outputs_bucket,
+        url_for=outputs_bucket().url_for,
+    )
+
+
+@cache
+def webhook_cipher() -> KmsSecretCipher:
+    from shared.adapters.kms import KmsSecretCipher
+
+    return KmsSecretCipher(get_settings().webhook_secrets_key_id)
+
+
+@cache
+def webhook_endpoints() -> WebhookEndpointService:
+    from shared.adapters.dynamodb_webhooks import WebhookEndpointRepository, WebhookMessageRepository
+    from shared.adapters.sqs import WebhookQueue
+    from shared.services.webhook_endpoints import WebhookEndpointService
+
+    settings = get_settings()
+    return WebhookEndpointService(
+        settings=settings,
+        endpoints=WebhookEndpointRepository(settings),
+        messages=WebhookMessageRepository(settings),
+        queue=WebhookQueue(settings.webhook_queue_url),
+        cipher=webhook_cipher(),
+        check_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
+    )
+
+
+@cache
+def webhook_dispatcher() -> WebhookDispatcher:
+    from shared.adapters.dynamodb_webhooks import WebhookEndpointRepository, WebhookMessageRepository
+    from shared.adapters.sqs import WebhookQueue
+    from shared.adapters.webhook_http import WebhookHttpSender
+    from shared.services.webhook_dispatch import WebhookDispatcher
+
+    settings = get_settings()
+    return WebhookDispatcher(
+        settings=settings,
+        endpoints=WebhookEndpointRepository(settings),
+        messages=WebhookMessageRepository(settings),
+        queue=WebhookQueue(settings.webhook_queue_url),
+        cipher=webhook_cipher(),
+        sender=WebhookHttpSender(
+            timeout=settings.webhook_timeout_seconds,
+            allow_loopback=settings.loopback_urls_allowed,
+            excerpt_bytes=settings.webhook_response_excerpt_bytes,
+        ),
+        events=StatusEventBus(settings.event_bus_name),
     )
 
 
@@ -65,7 +147,16 @@ def reset() -> None:
     from shared.adapters.aws import reset_clients
     from shared.providers.registry import forget_providers
 
-    for built in (outputs_bucket, design_service, generation_pipeline):
+    for built in (
+        outputs_bucket,
+        design_service,
+        generation_pipeline,
+        inbox_ingest,
+        inbox_writeback,
+        webhook_cipher,
+        webhook_endpoints,
+        webhook_dispatcher,
+    ):
         built.cache_clear()
     get_settings.cache_clear()
     reset_clients()

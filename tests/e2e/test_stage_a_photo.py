@@ -41,8 +41,22 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
+@pytest.fixture(scope="module")
+def status_events(cloud: LocalCloud) -> str:
+    """A queue of our own subscribed to the bus's design events, as a customer's rule would be
+    (the stack's webhook queue is consumed by the dispatcher)."""
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    url = sqs.create_queue(QueueName="e2e-status-capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = cloud.env["ROOMCRAFT_EVENT_BUS_NAME"]
+    pattern = {"source": ["roomcraft"], "detail-type": [{"prefix": "design."}]}
+    events.put_rule(Name="e2e-status-capture", EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="e2e-status-capture", EventBusName=bus, Targets=[{"Id": "capture", "Arn": arn}])
+    return str(url)
+
+
 def test_photo_is_staged_to_cdn_urls_with_status_events(
-    cloud: LocalCloud, client: RoomcraftClient, tmp_path: Path
+    cloud: LocalCloud, client: RoomcraftClient, tmp_path: Path, status_events: str
 ) -> None:
     upload_id = upload_bytes(client, room_photo(1600, 1200), tmp_path)
     created = client.create_design(
@@ -73,11 +87,7 @@ def test_photo_is_staged_to_cdn_urls_with_status_events(
         assert output["url"].startswith(cloud.env["ROOMCRAFT_CDN_BASE_URL"])
     assert design["outputs"][0]["url"] != design["outputs"][1]["url"]
 
-    events = [
-        e
-        for e in drain(cloud.env["ROOMCRAFT_WEBHOOK_QUEUE_URL"])
-        if e["detail"]["design_id"] == created["id"]
-    ]
+    events = [e for e in drain(status_events) if e["detail"]["design_id"] == created["id"]]
     statuses = [e["detail"]["status"] for e in sorted(events, key=lambda e: e["detail"]["version"])]
     assert statuses == ["queued", "preparing", "generating", "finalizing", "succeeded"]
     succeeded = (

@@ -71,3 +71,74 @@ def sqs_record(body: str, *, receive_count: int = 1, message_id: str | None = No
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:roomcraft-test-generate",
         "awsRegion": "us-east-1",
     }
+
+
+def s3_object_created(bucket: str, key: str, *, size: int, etag: str, event_time: str | None = None) -> str:
+    """The SQS message body S3 sends for ``ObjectCreated:Put`` (AWS's documented shape; the key
+    URL-encoded as S3 does)."""
+    from urllib.parse import quote_plus
+
+    return json.dumps(
+        {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "awsRegion": "us-east-1",
+                    "eventTime": event_time or time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                    "eventName": "ObjectCreated:Put",
+                    "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+                    "requestParameters": {"sourceIPAddress": "203.0.113.9"},
+                    "responseElements": {
+                        "x-amz-request-id": "C3D13FE58DE4C810",
+                        "x-amz-id-2": "FMyUVURIY8/Ig",
+                    },
+                    "s3": {
+                        "s3SchemaVersion": "1.0",
+                        "configurationId": "inbox-object-created",
+                        "bucket": {
+                            "name": bucket,
+                            "ownerIdentity": {"principalId": "A3I5XTEXAMAI3E"},
+                            "arn": f"arn:aws:s3:::{bucket}",
+                        },
+                        "object": {
+                            "key": quote_plus(key),
+                            "size": size,
+                            "eTag": etag,
+                            "sequencer": "0A1B2C3D4E5F678901",
+                        },
+                    },
+                }
+            ]
+        }
+    )
+
+
+def s3_test_event(bucket: str) -> str:
+    return json.dumps(
+        {
+            "Service": "Amazon S3",
+            "Event": "s3:TestEvent",
+            "Time": "2026-11-23T12:00:00.000Z",
+            "Bucket": bucket,
+            "RequestId": "5582815E1AEA5ADF",
+            "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
+        }
+    )
+
+
+def eventbridge_status_event(detail: dict[str, Any]) -> str:
+    """An EventBridge event as it lands on an SQS target."""
+    return json.dumps(
+        {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": f"design.{detail['status']}",
+            "source": "roomcraft",
+            "account": "123456789012",
+            "time": "2026-11-23T12:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail,
+        }
+    )

@@ -29,23 +29,41 @@ EXPECTED_ACKNOWLEDGMENTS = {
         "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/uploads/*]",
         "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/work/*]",
         "AwsSolutions-IAM5[Resource::<StorageOutputsBucket49742862.Arn>/*]",
+        "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/inbox/*]",
     },
+    "Functions/DispatcherRole": {"AwsSolutions-IAM5[Resource::*]"},  # X-Ray only
     "Functions/ApiFunction": {"AwsSolutions-L1"},
     "Functions/WorkerFunction": {"AwsSolutions-L1"},
+    "Functions/DispatcherFunction": {"AwsSolutions-L1"},
     "Api/HttpApi/ANY--v1--{proxy+}": {"AwsSolutions-APIG4"},
     # Providers (docs/providers.md): the webhook signing secret, the SageMaker async topics, and the
     # inference-events function, which runs the worker's pipeline with the worker's grants.
     "Inference/ReplicateWebhookSecret": {"AwsSolutions-SMG4"},
     "Inference/SageMakerAsyncSuccess": {"AwsSolutions-SNS2"},
     "Inference/SageMakerAsyncError": {"AwsSolutions-SNS2"},
-    "Functions/InferenceEventsRole": {
-        "AwsSolutions-IAM5[Resource::*]",
-        "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/uploads/*]",
-        "AwsSolutions-IAM5[Resource::<StorageUploadsBucket03E44DD0.Arn>/work/*]",
-        "AwsSolutions-IAM5[Resource::<StorageOutputsBucket49742862.Arn>/*]",
-    },
     "Functions/InferenceEventsFunction": {"AwsSolutions-L1"},
+    # S3 inbox
+    "Functions/IngestRole": {
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/inbox/*]",
+        "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/outbox/*]",
+        "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/quarantine/*]",
+    },
+    "Functions/WritebackRole": {
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-IAM5[Resource::<StorageOutputsBucket49742862.Arn>/designs/*]",
+        "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/inbox/*]",
+        "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/outbox/*]",
+        "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/quarantine/*]",
+    },
+    "Functions/IngestFunction": {"AwsSolutions-L1"},
+    "Functions/WritebackFunction": {"AwsSolutions-L1"},
+    "BucketNotificationsHandler050a0587b7544547bf325f094a3db834": {
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+    },
 }
+
+EXPECTED_ACKNOWLEDGMENTS["Functions/InferenceEventsRole"] = EXPECTED_ACKNOWLEDGMENTS["Functions/WorkerRole"]
 
 
 def test_cdk_nag_reports_no_open_finding(synth: Synthesized) -> None:

@@ -19,6 +19,9 @@ from shared.resources import (
     TABLES,
     UPLOADS_BUCKET,
     UPLOADS_TABLE,
+    WEBHOOK_ENDPOINTS_TABLE,
+    WEBHOOK_MESSAGES_TABLE,
+    WEBHOOK_QUEUE,
 )
 from tests.infra.conftest import TEST_CONFIG, Synthesized
 
@@ -26,7 +29,8 @@ pytestmark = pytest.mark.infra
 
 
 def test_one_function_per_spec(synth: Synthesized) -> None:
-    synth.template.resource_count_is("AWS::Lambda::Function", len(FUNCTIONS))
+    # + CDK's BucketNotificationsHandler, which sets the inbox bucket's S3 notification at deploy time.
+    synth.template.resource_count_is("AWS::Lambda::Function", len(FUNCTIONS) + 1)
     synth.template.resource_count_is("AWS::Lambda::LayerVersion", 1)
 
 
@@ -131,7 +135,7 @@ def test_api_role(synth: Synthesized) -> None:
     storage = synth.stack.storage
     tables = [
         {"Fn::GetAtt": [synth.logical_id(storage.tables[t.id]), "Arn"]}
-        for t in (DESIGNS_TABLE, UPLOADS_TABLE)
+        for t in (DESIGNS_TABLE, UPLOADS_TABLE, WEBHOOK_ENDPOINTS_TABLE, WEBHOOK_MESSAGES_TABLE)
     ]
     assert sorted(map(json.dumps, reachable(found, "dynamodb:PutItem"))) == sorted(map(json.dumps, tables))
     uploads = object_arn(synth, UPLOADS_BUCKET.id, "uploads/")
@@ -142,7 +146,11 @@ def test_api_role(synth: Synthesized) -> None:
     s3_actions = {a for s in found for a in s["Action"] if a.startswith("s3:")}
     assert s3_actions == {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
     generate = synth.logical_id(synth.stack.pipeline.queues[GENERATE_QUEUE.id].queue)
-    assert reachable(found, "sqs:SendMessage") == [{"Fn::GetAtt": [generate, "Arn"]}]
+    webhooks = synth.logical_id(synth.stack.pipeline.queues[WEBHOOK_QUEUE.id].queue)
+    assert reachable(found, "sqs:SendMessage") == [
+        {"Fn::GetAtt": [generate, "Arn"]},
+        {"Fn::GetAtt": [webhooks, "Arn"]},  # test events and replays (tests/infra/test_webhooks.py)
+    ]
     assert not reachable(found, "sqs:ReceiveMessage")
     assert reachable(found, "events:PutEvents") == [
         {"Fn::GetAtt": [synth.logical_id(synth.stack.events.bus), "Arn"]}
@@ -164,7 +172,11 @@ def test_worker_role(synth: Synthesized) -> None:
     assert not mentions(found, synth.logical_id(storage.tables[UPLOADS_TABLE.id]))
     as_set = lambda resources: sorted(map(json.dumps, resources))  # noqa: E731
     assert as_set(reachable(found, "s3:GetObject")) == as_set(
-        [object_arn(synth, UPLOADS_BUCKET.id, "uploads/"), object_arn(synth, UPLOADS_BUCKET.id, "work/")]
+        [
+            object_arn(synth, UPLOADS_BUCKET.id, "uploads/"),
+            object_arn(synth, UPLOADS_BUCKET.id, "work/"),
+            object_arn(synth, "inbox", "inbox/"),  # originals of designs dropped in the S3 inbox
+        ]
     )
     assert as_set(reachable(found, "s3:PutObject")) == as_set(
         [object_arn(synth, UPLOADS_BUCKET.id, "work/"), object_arn(synth, OUTPUTS_BUCKET.id, "")]

@@ -60,6 +60,7 @@ def template_shape(synth: Synthesized) -> dict[str, Any]:
             if props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] == synth.logical_id(pair.dlq)
             else None,
             "dlq_retention": synth.resource(pair.dlq)["Properties"]["MessageRetentionPeriod"],
+            "delay": props.get("DelaySeconds", 0),
         }
     for bucket in BUCKETS:
         rules = synth.resource(stack.storage.buckets[bucket.id])["Properties"]["LifecycleConfiguration"][
@@ -68,6 +69,13 @@ def template_shape(synth: Synthesized) -> dict[str, Any]:
         shape["buckets"][bucket.id] = sorted(
             (r["Prefix"], r["ExpirationInDays"]) for r in rules if "Prefix" in r
         )
+    bucket_ids = {synth.logical_id(stack.storage.buckets[b.id]): b.id for b in BUCKETS}
+    shape["notifications"] = {
+        bucket_ids[props["BucketName"]["Ref"]]: _notifications_shape(
+            props["NotificationConfiguration"], lambda arn: queue_ids[arn["Fn::GetAtt"][0]]
+        )
+        for props in (r["Properties"] for r in synth.resources("Custom::S3BucketNotifications").values())
+    }
     shape["bus"] = synth.resource(stack.events.bus)["Properties"]["Name"]
     for rule_spec in EVENT_BUS.rules:
         props = synth.resource(stack.events.rules[rule_spec.id])["Properties"]
@@ -78,6 +86,21 @@ def template_shape(synth: Synthesized) -> dict[str, Any]:
             "target": queue_ids[target["Arn"]["Fn::GetAtt"][0]],
         }
     return shape
+
+
+def _notifications_shape(config: dict[str, Any], queue_of: Any) -> list[tuple[Any, ...]]:
+    """S3 -> SQS notifications as (queue id, events, key filter rules)."""
+    return sorted(
+        (
+            queue_of(q["QueueArn"]),
+            tuple(sorted(q["Events"])),
+            tuple(
+                (r["Name"].lower(), r["Value"])
+                for r in q.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+            ),
+        )
+        for q in config["QueueConfigurations"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +154,7 @@ def describe_local() -> dict[str, Any]:
             "max_receive_count": int(redrive["maxReceiveCount"]),
             "dlq": queue.dlq_id if dlq["QueueArn"].endswith(":" + local_name(STAGE, queue.dlq_id)) else None,
             "dlq_retention": int(dlq["MessageRetentionPeriod"]),
+            "delay": int(attributes.get("DelaySeconds", 0)),
         }
     for bucket in BUCKETS:
         name = local_name(STAGE, bucket.id)
@@ -138,6 +162,11 @@ def describe_local() -> dict[str, Any]:
         shape["buckets"][bucket.id] = sorted(
             (r["Filter"]["Prefix"], r["Expiration"]["Days"]) for r in lifecycle_rules(s3, name)
         )
+    shape["notifications"] = {}
+    for bucket in BUCKETS:
+        config = s3.get_bucket_notification_configuration(Bucket=local_name(STAGE, bucket.id))
+        if config.get("QueueConfigurations"):
+            shape["notifications"][bucket.id] = _notifications_shape(config, queue_ids.__getitem__)
     bus_name = local_name(STAGE, EVENT_BUS.id)
     shape["bus"] = events.describe_event_bus(Name=bus_name)["Name"]
     for rule_spec in EVENT_BUS.rules:
@@ -151,6 +180,6 @@ def describe_local() -> dict[str, Any]:
     return shape
 
 
-@pytest.mark.parametrize("kind", ["tables", "queues", "buckets", "bus", "rules"])
+@pytest.mark.parametrize("kind", ["tables", "queues", "buckets", "notifications", "bus", "rules"])
 def test_local_cloud_matches_the_template(synth: Synthesized, local_shape: dict[str, Any], kind: str) -> None:
     assert local_shape[kind] == template_shape(synth)[kind]

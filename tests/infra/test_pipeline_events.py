@@ -59,12 +59,9 @@ def test_visibility_is_at_least_six_times_the_consumer_timeout(spec: Any) -> Non
     assert spec.visibility_timeout_seconds >= VISIBILITY_PER_TIMEOUT * consumer.timeout_seconds
 
 
-def test_only_queues_whose_consumer_exists_get_an_event_source(synth: Synthesized) -> None:
+def test_every_queue_gets_an_event_source_for_its_consumer(synth: Synthesized) -> None:
     mappings = synth.resources("AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == len(CONSUMED)
-    assert any(spec.consumer not in FUNCTION_SPECS for spec in QUEUES), (
-        "the dispatcher exists now: update this test"
-    )
+    assert len(mappings) == len(CONSUMED) == len(QUEUES)
 
 
 @pytest.mark.parametrize("spec", CONSUMED, ids=lambda spec: spec.id)
@@ -108,6 +105,11 @@ def test_rule_matches_source_and_detail_type_prefix_into_its_queue(synth: Synthe
     assert props["EventPattern"] == {
         "source": [EVENT_BUS.source],
         "detail-type": [{"prefix": spec.detail_type_prefix}],
+        **(
+            {"detail": {name: list(values) for name, values in spec.detail_match}}
+            if spec.detail_match
+            else {}
+        ),
     }
     assert props["State"] == "ENABLED"
     (target,) = props["Targets"]
@@ -116,20 +118,27 @@ def test_rule_matches_source_and_detail_type_prefix_into_its_queue(synth: Synthe
 
 
 @pytest.mark.parametrize("spec", EVENT_BUS.rules, ids=lambda spec: spec.id)
-def test_only_that_rule_may_send_to_its_queue(synth: Synthesized, spec: Any) -> None:
+def test_only_the_rules_targeting_a_queue_may_send_to_it(synth: Synthesized, spec: Any) -> None:
     pair = synth.stack.pipeline.queues[spec.target_queue]
-    rule_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.events.rules[spec.id]), "Arn"]}
     ref = {"Ref": synth.logical_id(pair.queue)}
     (policy,) = [
         p for p in synth.resources("AWS::SQS::QueuePolicy").values() if ref in p["Properties"]["Queues"]
     ]
     allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    senders = [rule for rule in EVENT_BUS.rules if rule.target_queue == spec.target_queue]
     assert allows == [
         {
             "Action": ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            "Condition": {
+                "ArnEquals": {
+                    "aws:SourceArn": {
+                        "Fn::GetAtt": [synth.logical_id(synth.stack.events.rules[rule.id]), "Arn"]
+                    }
+                }
+            },
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Resource": {"Fn::GetAtt": [synth.logical_id(pair.queue), "Arn"]},
         }
+        for rule in senders
     ], json.dumps(allows)

@@ -26,6 +26,16 @@ from shared.domain.errors import ImageUrlRefused
         "ff02::1",
         "::ffff:127.0.0.1",  # IPv4-mapped loopback
         "::ffff:169.254.169.254",
+        "2002:a00:1::1",  # 6to4 wrapping 10.0.0.1
+        "2002:7f00:1::1",  # 6to4 wrapping 127.0.0.1
+        "64:ff9b::a00:1",  # NAT64 wrapping 10.0.0.1
+        "2001::1",  # Teredo
+        "fec0::1",  # deprecated site-local
+        "2001:db8::1",  # documentation
+        "100::1",  # discard-only
+        "::",
+        "255.255.255.255",
+        "198.18.0.1",  # benchmarking
     ],
 )
 def test_private_and_special_addresses_are_refused(address: str) -> None:
@@ -67,3 +77,45 @@ def test_local_mode_accepts_http_to_loopback() -> None:
 
 def test_https_to_a_public_literal_is_accepted() -> None:
     check_url("https://93.184.215.14/room.jpg", resolve=False)
+
+
+def test_6to4_wrapping_a_public_address_is_allowed() -> None:
+    assert is_allowed_address(ipaddress.ip_address("2002:5db8:d70e::1"))  # 93.184.215.14
+
+
+def test_the_connected_address_must_be_the_checked_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even if something between the check and the socket swapped the address, the peer is checked."""
+    import httpcore
+
+    from shared.adapters import safe_http
+
+    class Stream(httpcore.NetworkStream):
+        closed = False
+
+        def get_extra_info(self, info: str) -> object:
+            return ("10.0.0.7", 443) if info == "server_addr" else None
+
+        def close(self) -> None:
+            Stream.closed = True
+
+    monkeypatch.setattr(
+        safe_http, "resolve_checked", lambda *_, **__: [ipaddress.ip_address("93.184.215.14")]
+    )
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", lambda *_, **__: Stream())
+    backend = safe_http._CheckedBackend(allow_loopback=False)
+    with pytest.raises(ImageUrlRefused, match="not the checked address"):
+        backend.connect_tcp("hooks.example.com", 443)
+    assert Stream.closed
+
+
+def test_dns_answers_for_private_addresses_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from shared.adapters import safe_http
+
+    def rebinding(host: str, port: int, **_: object) -> list[tuple[object, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with pytest.raises(ImageUrlRefused, match=r"169\.254\.169\.254"):
+        safe_http._CheckedBackend(allow_loopback=False).connect_tcp("metadata.example.com", 443)
