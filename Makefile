@@ -2,7 +2,7 @@
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install demo dev test unit lint format synth layer bench clean test-infra cdk-synth deploy
+.PHONY: install demo dev test unit lint format synth layer bench clean test-infra cdk-synth deploy web
 
 install: ## Python deps from the lock file into .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -38,8 +38,11 @@ layer: install ## Build the Lambda dependency layer into layers/build/ (no Docke
 bench: install ## Benchmarks; results in bench/results/*.json
 	$(UV) run python -m bench
 
+web: ## Build the web app into web/dist (Node.js 20.19+); `make dev` serves it at http://127.0.0.1:8788/app/
+	cd web && npm ci --no-audit --no-fund && npm test && npm run build
+
 clean:
-	rm -rf cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache roomcraft-output
+	rm -rf cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache roomcraft-output web/dist web/screenshots
 
 test-infra: install ## CDK assertions, cdk-nag, cfn-lint, parity (offline)
 	$(UV) run pytest tests/infra -q

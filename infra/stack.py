@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnOutput, Stack, Validations
+from aws_cdk import Acknowledgment, CfnOutput, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import DeploymentConfig
@@ -24,6 +25,7 @@ from infra.constructs.inference import Inference
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
+from infra.constructs.web import WebApp
 from infra.constructs.webhooks import Webhooks
 from infra.naming import pascal
 from shared.domain.inbox import INBOX_PREFIX, OUTBOX_PREFIX, QUARANTINE_PREFIX
@@ -86,7 +88,26 @@ class RoomcraftStack(Stack):
         consumed = self.pipeline.connect_consumers(functions)
         if "api" not in functions:
             raise ValueError("shared/resources.py has no FunctionSpec(id='api'): the HTTP API needs it")
-        self.api = Api(self, "Api", config=config, handler=functions["api"])
+        # The web app calls the API and posts photos from the distribution's origin.
+        web_origins = [] if "*" in config.cors_allowed_origins else [self.delivery.base_url]
+        self.api = Api(self, "Api", config=config, handler=functions["api"], extra_origins=web_origins)
+        self.web = WebApp(
+            self,
+            "Web",
+            distribution=self.delivery.distribution,
+            base_url=self.delivery.base_url,
+            api_url=self.api.url,
+            log_bucket=self.storage.access_logs,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+            log_retention_days=config.log_retention_days,
+        )
+        if web_origins:
+            self.storage.buckets[UPLOADS_BUCKET.id].add_cors_rule(
+                allowed_methods=[s3.HttpMethods.POST],
+                allowed_origins=web_origins,
+                allowed_headers=["*"],
+                max_age=3600,
+            )
         self._connect_inference(functions)
         self._grant_least_privilege(functions)
         self.observability = Observability(
@@ -138,11 +159,11 @@ class RoomcraftStack(Stack):
         policies: dict[str, Callable[[lambda_.Function], None]] = {
             "api": self._grant_api,
             "worker": self._grant_worker,
-            # Runs the same pipeline as the worker when a SageMaker async result is announced.
-            "inference_events": self._grant_worker,
             "ingest": self._grant_ingest,
             "writeback": self._grant_writeback,
             "dispatcher": self._grant_dispatcher,
+            # Runs the same pipeline as the worker when a SageMaker async result is announced.
+            "inference_events": self._grant_worker,
         }
         for function_id, function in functions.items():
             if function_id not in policies:
@@ -165,8 +186,8 @@ class RoomcraftStack(Stack):
         self.storage.grant_list(UPLOADS_BUCKET.id, role)
         self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self.events.bus.grant_put_events_to(role)
-        self.inference.grant_webhook_secret_read(role)
         self.webhooks.grant_api(role)
+        self.inference.grant_webhook_secret_read(role)
         self._acknowledge_prefixes(function, [(UPLOADS_BUCKET.id, UPLOADS_PREFIX)])
 
     def _grant_worker(self, function: lambda_.Function) -> None:
@@ -264,6 +285,7 @@ class RoomcraftStack(Stack):
     def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the HTTPS API (append v1/...)")
         CfnOutput(self, "CdnBaseUrl", value=self.delivery.base_url, description="Base URL of output images")
+        CfnOutput(self, "AppUrl", value=self.web.url, description="The reference web app")
         CfnOutput(
             self,
             "DistributionDomainName",

@@ -116,8 +116,16 @@ def dev(args: argparse.Namespace) -> int:
     # Explicit handlers: Ctrl-C and `kill` both stop cleanly, even where SIGINT was inherited ignored.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    with LocalCloud(api_port=args.port) as cloud:
+    with LocalCloud(api_port=args.port, cdn_port=args.cdn_port) as cloud:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
+        if cloud.app_url:
+            _say(f"  App      {cloud.app_url}")
+            if args.open:
+                import webbrowser
+
+                webbrowser.open(cloud.app_url)
+        else:
+            _say("  App      not built yet: cd web && npm ci && npm run build, then restart (docs/webapp.md)")
         _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)")
         from shared.settings import get_settings
 
@@ -226,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     dev_parser.add_argument(
         "--port", type=int, default=DEFAULT_API_PORT, help=f"API port (default {DEFAULT_API_PORT})"
     )
+    dev_parser.add_argument(
+        "--cdn-port",
+        type=int,
+        default=DEFAULT_API_PORT + 1,
+        help=f"local CDN port, which also serves the web app at /app/ (default {DEFAULT_API_PORT + 1})",
+    )
+    dev_parser.add_argument("--open", action="store_true", help="open the web app in a browser")
     dev_parser.set_defaults(run=dev)
 
     inbox_parser = commands.add_parser(

@@ -243,7 +243,6 @@ def local_name(stage: str, resource_id: str) -> str:
 
 
 # --- webhooks (issue 5) -----------------------------------------------------------------
-# Appended rather than folded into the tuples above so that parallel branches merge cleanly.
 
 
 @dataclass(frozen=True)
@@ -308,7 +307,6 @@ EVENT_BUS = replace(
         ),
     ),
 )
-
 
 # --- inference providers (docs/providers.md) ---------------------------------------------------
 INFERENCE_EVENTS_QUEUE = QueueSpec(

@@ -54,6 +54,37 @@ class Settings(BaseSettings):
     """Deliveries of one generation message before the design fails for good."""
     queue_estimate_seconds: float = 2.0
 
+    # S3 inbox (upload-triggered staging): see docs/inbox.md.
+    inbox_bucket: str = "roomcraft-local-inbox"
+    ingests_table: str = "roomcraft-local-ingests"
+    ingest_queue_url: str = ""
+    writeback_queue_url: str = ""
+    ingest_record_days: int = 30
+    """How long an inbox object's ingest record (its idempotency key) is kept."""
+    # --- webhooks (docs/webhooks.md) ---
+    webhook_endpoints_table: str = "roomcraft-local-webhook-endpoints"
+    webhook_messages_table: str = "roomcraft-local-webhook-messages"
+    webhook_secrets_key_id: str = ""
+    """KMS key (id or ARN) that encrypts signing secrets at rest."""
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=15)
+    """Whole-request limit of one delivery attempt (connect, send, answer)."""
+    webhook_retry_schedule_seconds: tuple[int, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+    """Wait before each attempt: now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 27.6 h in all)."""
+    webhook_disable_after_seconds: int = Field(default=3 * 86400, ge=0)
+    """An endpoint failing every attempt for this long is disabled."""
+    webhook_secret_grace_seconds: int = Field(default=86400, ge=0)
+    """Default time the previous secret keeps signing after a rotation."""
+    webhook_max_grace_seconds: int = Field(default=7 * 86400, ge=0)
+    webhook_log_retention_days: int = Field(default=30, ge=1)
+    webhook_response_excerpt_bytes: int = Field(default=1024, ge=0, le=16384)
+    webhook_max_endpoints: int = Field(default=20, ge=1)
+    """Endpoints per tenant (every event fans out to each of them)."""
+
+    @property
+    def loopback_urls_allowed(self) -> bool:
+        """``allow_loopback_urls``, never honoured inside a deployed Lambda function."""
+        return self.allow_loopback_urls and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
+
     # --- inference providers (docs/providers.md) --------------------------------------
     api_base_url: str = ""
     """Public base URL of this deployment's API; provider callbacks (webhooks) are sent to it.
@@ -112,36 +143,6 @@ class Settings(BaseSettings):
     """Read timeout of a real-time InvokeEndpoint (SageMaker itself stops at 60 s)."""
     sagemaker_cost_per_second: float = 0.0
     """USD per second of endpoint time (instance price / 3600) for estimated_cost_usd."""
-    # S3 inbox (upload-triggered staging): see docs/inbox.md.
-    inbox_bucket: str = "roomcraft-local-inbox"
-    ingests_table: str = "roomcraft-local-ingests"
-    ingest_queue_url: str = ""
-    writeback_queue_url: str = ""
-    ingest_record_days: int = 30
-    """How long an inbox object's ingest record (its idempotency key) is kept."""
-    # --- webhooks (docs/webhooks.md) ---
-    webhook_endpoints_table: str = "roomcraft-local-webhook-endpoints"
-    webhook_messages_table: str = "roomcraft-local-webhook-messages"
-    webhook_secrets_key_id: str = ""
-    """KMS key (id or ARN) that encrypts signing secrets at rest."""
-    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=15)
-    """Whole-request limit of one delivery attempt (connect, send, answer)."""
-    webhook_retry_schedule_seconds: tuple[int, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
-    """Wait before each attempt: now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 27.6 h in all)."""
-    webhook_disable_after_seconds: int = Field(default=3 * 86400, ge=0)
-    """An endpoint failing every attempt for this long is disabled."""
-    webhook_secret_grace_seconds: int = Field(default=86400, ge=0)
-    """Default time the previous secret keeps signing after a rotation."""
-    webhook_max_grace_seconds: int = Field(default=7 * 86400, ge=0)
-    webhook_log_retention_days: int = Field(default=30, ge=1)
-    webhook_response_excerpt_bytes: int = Field(default=1024, ge=0, le=16384)
-    webhook_max_endpoints: int = Field(default=20, ge=1)
-    """Endpoints per tenant (every event fans out to each of them)."""
-
-    @property
-    def loopback_urls_allowed(self) -> bool:
-        """``allow_loopback_urls``, never honoured inside a deployed Lambda function."""
-        return self.allow_loopback_urls and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
 
     @property
     def providers_allowed(self) -> frozenset[str]:

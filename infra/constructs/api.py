@@ -8,6 +8,7 @@ configuration), answers CORS preflights, and writes JSON access logs.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import jsii
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
@@ -57,7 +58,13 @@ class _AccessLogSettings:
 
 class Api(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, handler: lambda_.IFunction
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        handler: lambda_.IFunction,
+        extra_origins: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -73,7 +80,7 @@ class Api(Construct):
             description=f"Roomcraft {config.stage} HTTPS API (/v1)",
             create_default_stage=False,
             cors_preflight=apigwv2.CorsPreflightOptions(
-                allow_origins=list(config.cors_allowed_origins),
+                allow_origins=[*config.cors_allowed_origins, *extra_origins],
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
                 allow_headers=[
                     "authorization",

@@ -128,8 +128,8 @@ def create_app() -> FastAPI:
         return error_response(request, error.status_code, code, str(error.detail))
 
     register_routes(app)
-    app.include_router(callbacks_router)
     app.include_router(webhook_router(current_tenant))
+    app.include_router(callbacks_router)
     return app
 
 

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -230,14 +231,15 @@ class AsgiServer:
         self._thread.join(timeout=10)
 
 
-def local_cdn_app(bucket: str) -> Any:
+def local_cdn_app(bucket: str, web: WebApp | None = None) -> Any:
     """Stands in for CloudFront with Origin Access Control: the bucket stays private and this
-    origin reads it with its own credentials, serving objects read-only with their cache headers."""
+    origin reads it with its own credentials, serving objects read-only with their cache headers.
+    With ``web``, it also serves the built web app under ``/app/``, as the distribution does."""
     from botocore.exceptions import ClientError
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.routing import Route
+    from starlette.routing import BaseRoute, Route
 
     s3 = aws_client("s3")
 
@@ -251,7 +253,63 @@ def local_cdn_app(bucket: str) -> Any:
         headers = {"Cache-Control": found.get("CacheControl", "no-cache"), "ETag": found.get("ETag", "")}
         return Response(content=body, media_type=found.get("ContentType"), headers=headers)
 
-    return Starlette(routes=[Route("/{key:path}", serve, methods=["GET", "HEAD"])])
+    routes: list[BaseRoute] = web.routes() if web else []
+    routes.append(Route("/{key:path}", serve, methods=["GET", "HEAD"]))
+    return Starlette(routes=routes)
+
+
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+"""The reference web app's build (``cd web && npm ci && npm run build``); not in the wheel."""
+WEB_DEV_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
+"""``npm run dev`` (Vite's dev server) calls the local API from here."""
+
+
+@dataclass
+class WebApp:
+    """The built web app (``web/dist``) and the ``config.json`` written beside it at serve time."""
+
+    dist: Path
+    config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def built(self) -> bool:
+        return (self.dist / "index.html").is_file()
+
+    def routes(self) -> list[Any]:
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse, RedirectResponse, Response
+        from starlette.routing import Mount, Route
+        from starlette.staticfiles import StaticFiles
+
+        if not self.built:
+            return []
+
+        def config(_: Request) -> Response:
+            return JSONResponse(self.config, headers={"Cache-Control": "no-store"})
+
+        def to_app(_: Request) -> Response:
+            return RedirectResponse("/app/")
+
+        return [
+            Route("/app", to_app),
+            Route("/app/config.json", config),
+            Mount("/app", StaticFiles(directory=self.dist, html=True), name="app"),
+        ]
+
+
+def with_local_cors(app: Any, origins: list[str]) -> Any:
+    """The local stand-in for the HTTP API's CORS settings: the web app calls the API from the
+    CDN origin (and Vite's dev server), so the browser needs these headers."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    return CORSMiddleware(
+        app,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-Id", "Location", "Retry-After"],
+        max_age=600,
+    )
 
 
 class LocalCloud:
@@ -264,6 +322,9 @@ class LocalCloud:
         stage: str = "local",
         settings: dict[str, str] | None = None,
         worker_threads: int = 2,
+        cdn_port: int | None = None,
+        web_dist: Path | None = None,
+        web_api_key: str | None = None,
     ) -> None:
         self.stage = stage
         self.moto = MotoServer()
@@ -275,11 +336,21 @@ class LocalCloud:
         self.cdn: AsgiServer | None = None
         self.pollers: dict[str, QueuePoller] = {}
         self._saved_env: dict[str, str | None] = {}
+        self._cdn_port = cdn_port
+        self.web = WebApp(web_dist or Path(os.environ.get("ROOMCRAFT_WEB_DIST", WEB_DIST)))
+        self._web_api_key = web_api_key
+        """Injected into the web app's config.json as its default key (local use only)."""
 
     @property
     def api_url(self) -> str:
         assert self.api is not None
         return self.api.url
+
+    @property
+    def app_url(self) -> str | None:
+        """The web app on the local CDN origin, or None when ``web/dist`` is not built."""
+        assert self.cdn is not None
+        return f"{self.cdn.url}/app/" if self.web.built else None
 
     def start(self) -> LocalCloud:
         from shared.local.provision import provision_resources
@@ -295,7 +366,7 @@ class LocalCloud:
             }
         )
         resources = provision_resources(stage=self.stage, endpoint_url=self.moto.url)
-        cdn_port = free_port()
+        cdn_port = self._cdn_port or free_port()
         self.env = {
             **resources,
             "ROOMCRAFT_STAGE": self.stage,
@@ -310,9 +381,15 @@ class LocalCloud:
         wiring.reset()
         from shared.api.app import create_app
 
-        self.api = AsgiServer(create_app(), self._api_port, "api")
+        cdn_origins = [f"http://127.0.0.1:{cdn_port}", f"http://localhost:{cdn_port}"]
+        self.api = AsgiServer(
+            with_local_cors(create_app(), [*cdn_origins, *WEB_DEV_ORIGINS]), self._api_port, "api"
+        )
         self.api.start()
-        self.cdn = AsgiServer(local_cdn_app(self.env["ROOMCRAFT_OUTPUTS_BUCKET"]), cdn_port, "cdn")
+        self.web.config = {"apiUrl": self.api.url}
+        if self._web_api_key:
+            self.web.config["apiKey"] = self._web_api_key
+        self.cdn = AsgiServer(local_cdn_app(self.env["ROOMCRAFT_OUTPUTS_BUCKET"], self.web), cdn_port, "cdn")
         self.cdn.start()
         for spec in QUEUES:
             handler = load_handler(spec.consumer)

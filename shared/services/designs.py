@@ -82,6 +82,7 @@ class DesignService:
         check_webhook_url: UrlCheck | None = None,
         predictions: PredictionCanceller | None = None,
     ) -> None:
+        self._predictions = predictions
         self._settings = settings
         self._designs = designs
         self._uploads = uploads
@@ -91,7 +92,6 @@ class DesignService:
         self._check_image_url = check_image_url
         self._clock = clock
         self._check_webhook_url = check_webhook_url
-        self._predictions = predictions
 
     # --- uploads ---------------------------------------------------------------------
     def create_upload(self, tenant_id: str, *, content_type: str) -> UploadSlot:

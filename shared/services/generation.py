@@ -133,8 +133,8 @@ class GenerationPipeline:
         providers: ProviderLookup,
         clock: Callable[[], datetime] = utcnow,
         worker_id: str | None = None,
-        checks: CheckQueue | None = None,
         inbox: ObjectStore | None = None,
+        checks: CheckQueue | None = None,
     ) -> None:
         self._settings = settings
         self._designs = designs
@@ -145,9 +145,9 @@ class GenerationPipeline:
         self._providers = providers
         self._clock = clock
         self._worker_id = worker_id or f"wrk-{uuid.uuid4().hex[:12]}"
-        self._checks = checks
         self._inbox = inbox
         """The S3 inbox bucket, where designs dropped there have their original."""
+        self._checks = checks
 
     def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
         try:

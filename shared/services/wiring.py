@@ -40,8 +40,8 @@ def design_service() -> DesignService:
         queue=GenerationQueue(settings.generate_queue_url),
         events=StatusEventBus(settings.event_bus_name),
         check_image_url=partial(check_url, allow_loopback=settings.allow_loopback_urls),
-        predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
         check_webhook_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
+        predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
     )
 
 

@@ -29,7 +29,10 @@ def test_http_api_routes_v1_to_the_api_function(synth: Synthesized) -> None:
 def test_api_answers_cors_preflights_for_the_configured_origins(synth: Synthesized) -> None:
     props = synth.resource(synth.stack.api.http_api)["Properties"]
     cors = props["CorsConfiguration"]
-    assert cors["AllowOrigins"] == list(TEST_CONFIG.cors_allowed_origins)
+    # The configured origins, then the web app's own (it is served by the distribution).
+    assert cors["AllowOrigins"][: len(TEST_CONFIG.cors_allowed_origins)] == list(
+        TEST_CONFIG.cors_allowed_origins
+    )
     assert "authorization" in cors["AllowHeaders"]
     assert cors["AllowMethods"] == ["*"]
 
@@ -54,10 +57,17 @@ def test_default_stage_throttles_and_writes_json_access_logs(synth: Synthesized)
 
 def test_cloudfront_reads_the_outputs_bucket_through_origin_access_control(synth: Synthesized) -> None:
     config = synth.resource(synth.stack.delivery.distribution)["Properties"]["DistributionConfig"]
-    (origin,) = config["Origins"]
     bucket_id = synth.logical_id(synth.stack.storage.buckets[OUTPUTS_BUCKET.id])
-    assert origin["DomainName"] == {"Fn::GetAtt": [bucket_id, "RegionalDomainName"]}
-    (oac_id,) = synth.resources("AWS::CloudFront::OriginAccessControl")
+    # The other origin is the web app's bucket (tests/infra/test_web.py).
+    (origin,) = [
+        o for o in config["Origins"] if o["DomainName"] == {"Fn::GetAtt": [bucket_id, "RegionalDomainName"]}
+    ]
+    assert origin["Id"] == config["DefaultCacheBehavior"]["TargetOriginId"]
+    (oac_id,) = [
+        oac_id
+        for oac_id, oac in synth.resources("AWS::CloudFront::OriginAccessControl").items()
+        if {"Fn::GetAtt": [oac_id, "Id"]} == origin["OriginAccessControlId"]
+    ]
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
     oac = synth.json["Resources"][oac_id]["Properties"]["OriginAccessControlConfig"]
     assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"]) == ("s3", "always")

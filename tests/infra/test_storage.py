@@ -51,7 +51,8 @@ def test_data_is_retained_when_the_stack_goes(synth: Synthesized) -> None:
 
 
 def test_one_bucket_per_spec_plus_the_access_log_bucket(synth: Synthesized) -> None:
-    synth.template.resource_count_is("AWS::S3::Bucket", len(BUCKETS) + 1)
+    # + the web app's bucket (infra/constructs/web.py, tested in test_web.py)
+    synth.template.resource_count_is("AWS::S3::Bucket", len(BUCKETS) + 2)
 
 
 @pytest.mark.parametrize("spec", BUCKETS, ids=lambda spec: spec.id)
@@ -104,9 +105,11 @@ def test_every_bucket_refuses_plain_http_and_old_tls(synth: Synthesized, bucket_
 
 def test_browsers_may_post_uploads_from_the_configured_origins_only(synth: Synthesized) -> None:
     props = synth.resource(synth.stack.storage.buckets[UPLOADS_BUCKET.id])["Properties"]
-    (rule,) = props["CorsConfiguration"]["CorsRules"]
+    rule, web_app = props["CorsConfiguration"]["CorsRules"]
     assert rule["AllowedOrigins"] == list(TEST_CONFIG.cors_allowed_origins)
     assert "POST" in rule["AllowedMethods"]
+    # The web app posts photos from the distribution's own origin (tests/infra/test_web.py).
+    assert web_app["AllowedMethods"] == ["POST"]
     others = [spec for spec in BUCKETS if spec.id != UPLOADS_BUCKET.id]
     for spec in others:
         assert "CorsConfiguration" not in synth.resource(synth.stack.storage.buckets[spec.id])["Properties"]

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from infra.config import DeploymentConfig
+from shared.resources import UPLOADS_BUCKET
 from tests.infra.conftest import Synthesized, synthesize
 
 pytestmark = pytest.mark.infra
@@ -63,3 +64,11 @@ def test_no_alarm_email_means_no_subscription(variant: Synthesized) -> None:
 def test_stage_names_the_stack_and_the_bus(variant: Synthesized) -> None:
     assert variant.stack.stack_name == "Roomcraft-pr-42"
     assert variant.resource(variant.stack.events.bus)["Properties"]["Name"] == "roomcraft-pr-42-events"
+
+
+def test_any_origin_needs_no_extra_origin_for_the_web_app(variant: Synthesized) -> None:
+    cors = variant.resource(variant.stack.api.http_api)["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == ["*"]
+    uploads = variant.resource(variant.stack.storage.buckets[UPLOADS_BUCKET.id])["Properties"]
+    assert len(uploads["CorsConfiguration"]["CorsRules"]) == 1
+    assert variant.json["Outputs"]["AppUrl"]["Value"] == "https://images.example.com/app/"
