@@ -396,7 +396,7 @@ class ReplicateProvider:
             max_pixels=settings.max_pixels,
             timeout=settings.output_download_timeout_seconds,
             retry=self._retry,
-            allow_loopback=settings.allow_loopback_urls,
+            allow_loopback=settings.loopback_urls_allowed,
         )
 
     @property

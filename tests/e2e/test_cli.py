@@ -77,14 +77,25 @@ def test_unknown_style_exits_one_before_any_work(tmp_path: Path, capsys: pytest.
 def test_dev_serves_the_api_and_docs_then_stops_cleanly_on_ctrl_c() -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "dev", "--port", str(port), "--emulator-port", str(free_port())],
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "dev",
+            "--port",
+            str(port),
+            "--emulator-port",
+            str(free_port()),
+            "--cdn-port",
+            str(free_port()),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # generous: CI machines are shared and slow to boot moto
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
