@@ -39,6 +39,11 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         USAGE_TABLE.id: {"dynamodb:PutItem", "dynamodb:UpdateItem"},  # refunds: marker + counters
         BATCHES_TABLE.id: {"dynamodb:GetItem", "dynamodb:UpdateItem"},  # outcome sets, completion claim
     },
+    # Runs the worker's pipeline when a SageMaker async result is announced: the same settlement.
+    "inference_events": {
+        USAGE_TABLE.id: {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+        BATCHES_TABLE.id: {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+    },
     "ingest": {
         TENANTS_TABLE.id: {"dynamodb:GetItem"},
         USAGE_TABLE.id: {"dynamodb:GetItem", "dynamodb:UpdateItem"},
