@@ -25,7 +25,7 @@ from shared.domain.tenants import ApiKey, Limits, Tenant, TenantStatus
 from shared.services.tenancy import TenantAdmin
 from shared.settings import Settings
 
-LOCAL_EMULATOR_PORT = 8788
+LOCAL_EMULATOR_PORT = 8789
 """``roomcraft dev`` runs its emulator here, so ``roomcraft admin --local`` finds it."""
 TABLES_PROBE = "ROOMCRAFT_TENANTS_TABLE"
 
