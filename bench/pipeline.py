@@ -161,7 +161,7 @@ def run(designs: int = 200, burst: int = 100) -> dict[str, Any]:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "room.jpg"
                 path.write_bytes(photo)
-                api = RoomcraftClient(cloud.api_url)
+                api = RoomcraftClient(cloud.api_url, api_key=cloud.api_key)
                 upload_id = api.upload(path, content_type="image/jpeg")
                 api.close()
             for name, count, concurrency in (("steady", designs, WORKER_THREADS), ("burst", burst, 32)):

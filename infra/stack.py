@@ -30,18 +30,23 @@ from infra.constructs.webhooks import Webhooks
 from infra.naming import pascal
 from shared.domain.inbox import INBOX_PREFIX, OUTBOX_PREFIX, QUARANTINE_PREFIX
 from shared.resources import (
+    API_KEYS_TABLE,
+    BATCHES_TABLE,
     BUCKETS,
     DESIGNS_TABLE,
     EVENT_BUS,
     GENERATE_QUEUE,
+    IDEMPOTENCY_TABLE,
     INBOX_BUCKET,
     INFERENCE_EVENTS_QUEUE,
     INGESTS_TABLE,
     OUTPUTS_BUCKET,
     QUEUES,
     TABLES,
+    TENANTS_TABLE,
     UPLOADS_BUCKET,
     UPLOADS_TABLE,
+    USAGE_TABLE,
     WEBHOOK_QUEUE,
 )
 
@@ -189,6 +194,7 @@ class RoomcraftStack(Stack):
         self.webhooks.grant_api(role)
         self.inference.grant_webhook_secret_read(role)
         self._acknowledge_prefixes(function, [(UPLOADS_BUCKET.id, UPLOADS_PREFIX)])
+        self._grant_tenancy_api(role)
 
     def _grant_worker(self, function: lambda_.Function) -> None:
         role = _role(function)
@@ -209,6 +215,10 @@ class RoomcraftStack(Stack):
         # Designs dropped in the S3 inbox: the original is read where the partner put it.
         self.storage.grant_objects(INBOX_BUCKET.id, role, actions=["s3:GetObject"], prefixes=[INBOX_PREFIX])
         self._acknowledge_prefixes(function, [(INBOX_BUCKET.id, INBOX_PREFIX)])
+        # Settlement of finished designs: the quota refund (a marker put + counter updates, one
+        # transaction) and the batch count and its completion claim.
+        self.storage.grant_table_actions(USAGE_TABLE.id, role, ["dynamodb:PutItem", "dynamodb:UpdateItem"])
+        self.storage.grant_table_actions(BATCHES_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
 
     def _grant_ingest(self, function: lambda_.Function) -> None:
         """S3 inbox notifications -> designs (the API's creation path), error reports, quarantine."""
@@ -222,6 +232,10 @@ class RoomcraftStack(Stack):
             function,
             [(INBOX_BUCKET.id, p) for p in (INBOX_PREFIX, OUTBOX_PREFIX, QUARANTINE_PREFIX)],
         )
+        # Inbox designs take the tenant's quota like API designs, and join their drop's batch.
+        self.storage.grant_table_actions(TENANTS_TABLE.id, role, ["dynamodb:GetItem"])
+        self.storage.grant_table_actions(USAGE_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+        self.storage.grant_table_actions(BATCHES_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
 
     def _grant_writeback(self, function: lambda_.Function) -> None:
         """Finished inbox designs -> copies of their images, manifest and error report in outbox/."""
@@ -259,6 +273,20 @@ class RoomcraftStack(Stack):
             prefixes=[OUTBOX_PREFIX, QUARANTINE_PREFIX],
         )
         self.storage.grant_list(INBOX_BUCKET.id, role)
+
+    def _grant_tenancy_api(self, role: iam.IRole) -> None:
+        """API keys, quotas, batches and idempotency (docs/tenants.md): item actions only, no Scan.
+        Tenants and keys are administered with ``roomcraft admin`` under the operator's identity."""
+        grant = self.storage.grant_table_actions
+        grant(TENANTS_TABLE.id, role, ["dynamodb:GetItem"])
+        grant(API_KEYS_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])  # + last_used_at
+        grant(USAGE_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])  # counters
+        grant(BATCHES_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+        grant(
+            IDEMPOTENCY_TABLE.id,
+            role,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        )
 
     def _grant_dispatcher(self, function: lambda_.Function) -> None:
         # Webhook tables, key, queue and bus only: no designs, no buckets, no provider.

@@ -46,6 +46,7 @@ def stage(args: argparse.Namespace) -> int:
             return EXIT_ENVIRONMENT
     with ExitStack() as stack:
         api_url = args.api_url
+        api_key = args.api_key or os.environ.get("ROOMCRAFT_API_KEY")
         if api_url is None:
             from shared.local.cloud import LocalCloud
 
@@ -58,8 +59,9 @@ def stage(args: argparse.Namespace) -> int:
                 _say(f"error: the local cloud did not start: {error}")
                 return EXIT_ENVIRONMENT
             api_url = cloud.api_url
+            api_key = cloud.api_key  # the local cloud's development tenant
             _say(f"  ready in {time.monotonic() - started:.1f} s: API {api_url}, emulator {cloud.moto.url}")
-        client = RoomcraftClient(api_url, api_key=args.api_key)
+        client = RoomcraftClient(api_url, api_key=api_key)
         stack.callback(client.close)
         try:
             _say(f"Uploading {photo}…")
@@ -105,7 +107,9 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def dev(args: argparse.Namespace) -> int:
+    from shared.admin_cli import LOCAL_EMULATOR_PORT
     from shared.local.cloud import LocalCloud
+    from shared.settings import get_settings
 
     stopping = False
 
@@ -116,8 +120,12 @@ def dev(args: argparse.Namespace) -> int:
     # Explicit handlers: Ctrl-C and `kill` both stop cleanly, even where SIGINT was inherited ignored.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    with LocalCloud(api_port=args.port, cdn_port=args.cdn_port) as cloud:
+    with LocalCloud(api_port=args.port, cdn_port=args.cdn_port, emulator_port=args.emulator_port) as cloud:
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
+        tenant = get_settings().default_tenant
+        _say(f"  API key  {cloud.api_key}  (Authorization: Bearer …, tenant {tenant})")
+        target = "--local" if cloud.moto.port == LOCAL_EMULATOR_PORT else f"--endpoint-url {cloud.moto.url}"
+        _say(f"  Admin    uv run roomcraft admin {target} key list {tenant}")
         if cloud.app_url:
             _say(f"  App      {cloud.app_url}")
             if args.open:
@@ -127,9 +135,7 @@ def dev(args: argparse.Namespace) -> int:
         else:
             _say("  App      not built yet: cd web && npm ci && npm run build, then restart (docs/webapp.md)")
         _say(f"  Emulator {cloud.moto.url} (AWS_ENDPOINT_URL for the aws CLI)")
-        from shared.settings import get_settings
-
-        inbox = f"s3://{cloud.env['ROOMCRAFT_INBOX_BUCKET']}/inbox/{get_settings().default_tenant}/"
+        inbox = f"s3://{cloud.env['ROOMCRAFT_INBOX_BUCKET']}/inbox/{tenant}/"
         _say(f"  Inbox    {inbox} (roomcraft inbox drop --endpoint-url {cloud.moto.url} ...)")
         _say("Press Ctrl-C to stop.")
         while not stopping:
@@ -212,7 +218,7 @@ def _add_brief_options(parser: argparse.ArgumentParser, *, room_type: str, style
     parser.add_argument("--out", default="roomcraft-output", help="folder for the results")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the design")
     parser.add_argument("--api-url", help="use a running Roomcraft API instead of starting a local cloud")
-    parser.add_argument("--api-key", help="API key for --api-url")
+    parser.add_argument("--api-key", help="API key for --api-url (default: $ROOMCRAFT_API_KEY)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"local CDN port, which also serves the web app at /app/ (default {DEFAULT_API_PORT + 1})",
     )
     dev_parser.add_argument("--open", action="store_true", help="open the web app in a browser")
+    from shared.admin_cli import LOCAL_EMULATOR_PORT, add_admin_parser
+
+    dev_parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=LOCAL_EMULATOR_PORT,
+        help=f"AWS API emulator port (default {LOCAL_EMULATOR_PORT}; `roomcraft admin --local` looks there)",
+    )
     dev_parser.set_defaults(run=dev)
 
     inbox_parser = commands.add_parser(
@@ -271,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     drop_parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait with --wait")
     drop_parser.set_defaults(run=inbox_drop)
+    add_admin_parser(commands)
     return parser
 
 

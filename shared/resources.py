@@ -145,6 +145,46 @@ INGESTS_TABLE = TableSpec(
 
 TABLES: tuple[TableSpec, ...] = (DESIGNS_TABLE, UPLOADS_TABLE, INGESTS_TABLE)
 
+# --- tenants, API keys, usage counters, batches, idempotency (docs/tenants.md) -----------
+TENANTS_TABLE = TableSpec(
+    id="tenants",
+    env_var="ROOMCRAFT_TENANTS_TABLE",
+    hash_key=KeySpec("tenant_id"),
+)
+
+API_KEYS_TABLE = TableSpec(
+    id="api-keys",
+    env_var="ROOMCRAFT_API_KEYS_TABLE",
+    hash_key=KeySpec("key_id"),
+    indexes=(IndexSpec("by-tenant", hash_key=KeySpec("tenant_id"), range_key=KeySpec("key_id")),),
+)
+
+USAGE_TABLE = TableSpec(
+    id="usage",
+    env_var="ROOMCRAFT_USAGE_TABLE",
+    hash_key=KeySpec("scope"),
+    range_key=KeySpec("period"),
+    ttl_attribute="expires_at_epoch",
+)
+"""Atomic counters: designs per tenant and per deployment per UTC day, requests per tenant per minute."""
+
+BATCHES_TABLE = TableSpec(
+    id="batches",
+    env_var="ROOMCRAFT_BATCHES_TABLE",
+    hash_key=KeySpec("tenant_id"),
+    range_key=KeySpec("batch_id"),
+)
+
+IDEMPOTENCY_TABLE = TableSpec(
+    id="idempotency",
+    env_var="ROOMCRAFT_IDEMPOTENCY_TABLE",
+    hash_key=KeySpec("id"),
+    ttl_attribute="expiration",
+)
+"""Powertools idempotency records for ``Idempotency-Key`` on POST requests."""
+
+TABLES += (TENANTS_TABLE, API_KEYS_TABLE, USAGE_TABLE, BATCHES_TABLE, IDEMPOTENCY_TABLE)
+
 GENERATE_QUEUE = QueueSpec(
     id="generate",
     env_var="ROOMCRAFT_GENERATE_QUEUE_URL",

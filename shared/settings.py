@@ -143,6 +143,22 @@ class Settings(BaseSettings):
     """Read timeout of a real-time InvokeEndpoint (SageMaker itself stops at 60 s)."""
     sagemaker_cost_per_second: float = 0.0
     """USD per second of endpoint time (instance price / 3600) for estimated_cost_usd."""
+    # Tenants, API keys, quotas, batches and idempotency (docs/tenants.md).
+    tenants_table: str = "roomcraft-local-tenants"
+    api_keys_table: str = "roomcraft-local-api-keys"
+    usage_table: str = "roomcraft-local-usage"
+    batches_table: str = "roomcraft-local-batches"
+    idempotency_table: str = "roomcraft-local-idempotency"
+    default_daily_design_quota: int = Field(default=10, ge=0)
+    """Designs a tenant may start per UTC day unless its own limit says otherwise."""
+    default_requests_per_minute: int = Field(default=120, ge=1)
+    """Authenticated API requests a tenant may make per minute unless its own limit says otherwise."""
+    global_daily_design_cap: int = Field(default=30, ge=0)
+    """Designs the whole deployment may start per UTC day: the GPU bill's ceiling."""
+    api_key_touch_seconds: int = 60
+    """``last_used_at`` of a key is written at most this often."""
+    idempotency_ttl_seconds: int = 24 * 3600
+    """How long a response is kept for replay under its ``Idempotency-Key``."""
 
     @property
     def providers_allowed(self) -> frozenset[str]:

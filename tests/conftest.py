@@ -19,6 +19,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
+TEST_API_KEY = "rc_00000000000000000000000000_the-test-suite-key-never-used-elsewhere"
+"""The key of the default tenant the ``aws`` fixture creates; ``http_api_event`` sends it by default."""
+
 
 def room_photo(
     width: int = 800, height: int = 600, *, fmt: str = "JPEG", colour: tuple[int, int, int] = (180, 170, 150)
@@ -48,16 +51,21 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto in-process with every Roomcraft resource created from ``shared.resources``."""
     from moto import mock_aws
 
+    from shared.local.emulator import serialize_dynamodb
     from shared.local.provision import provision_resources
+    from shared.local.tenants import seed_development_tenant
     from shared.services import wiring
 
+    serialize_dynamodb()  # DynamoDB's atomic conditional writes, which moto alone does not give threads
     with mock_aws():
         env = provision_resources(stage="test", endpoint_url=None)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("ROOMCRAFT_STAGE", "test")
         monkeypatch.setenv("ROOMCRAFT_CDN_BASE_URL", "https://cdn.example.test")
+        monkeypatch.setenv("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000")
         monkeypatch.delenv("ROOMCRAFT_AWS_ENDPOINT_URL", raising=False)
         wiring.reset()
+        seed_development_tenant(TEST_API_KEY)  # the default tenant, as the local cloud has it
         yield env
         wiring.reset()

@@ -114,10 +114,9 @@ class Api(Construct):
             Validations.of(route).acknowledge(
                 Acknowledgment(
                     id="AwsSolutions-APIG4",
-                    reason="Authentication belongs to the api function (tenant API keys, checked in the "
-                    "FastAPI app) so that health and signed provider callbacks stay public on the same "
-                    "route; until tenant keys land the API serves one default tenant and is bounded by "
-                    "the stage throttle "
-                    "(docs/deploy.md).",
+                    reason="Authentication belongs to the api function: tenant API keys, checked by the "
+                    "FastAPI app before any route code, revocable from the next request (an authorizer's "
+                    "cache would keep a revoked key working), with health and signed provider callbacks "
+                    "public on the same route (docs/tenants.md).",
                 )
             )

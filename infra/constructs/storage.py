@@ -6,6 +6,8 @@ encrypted, TLS-only, log their access to a dedicated bucket, and expire the spec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -177,6 +179,13 @@ class Storage(Construct):
         resources = [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in spec.indexes)]
         actions = [*TABLE_READ_ACTIONS, *(TABLE_WRITE_ACTIONS if write else ())]
         iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
+
+    def grant_table_actions(self, table_id: str, grantee: iam.IGrantable, actions: Sequence[str]) -> None:
+        """Exactly these item actions on one table (not its indexes), for roles that need less than
+        ``grant_table_access`` gives: a conditional counter update, say, and nothing else."""
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(actions), resource_arns=[self.tables[table_id].table_arn]
+        )
 
     def grant_list(self, bucket_id: str, grantee: iam.IGrantable) -> None:
         """``s3:ListBucket`` on the bucket itself (no object access)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -167,6 +168,14 @@ class DesignRepository:
                 return False
             raise
         return True
+
+    def get_many(self, tenant_id: str, design_ids: Sequence[str]) -> Sequence[Design]:
+        """The tenant's designs among ``design_ids``, in that order; ids it does not own are skipped."""
+        found: dict[str, Design] = {}
+        keys = [(tenant_id, design_id) for design_id in dict.fromkeys(design_ids)]
+        for item in DesignItem.batch_get(keys, consistent_read=True):
+            found[item.design_id] = Design.model_validate_json(item.document)
+        return [found[design_id] for design_id in design_ids if design_id in found]
 
     def release_lease(self, design: Design, owner: str) -> None:
         item = self._to_item(design)

@@ -25,6 +25,7 @@ from shared.api.schemas import (
     StyleView,
     UploadResponse,
 )
+from shared.api.tenancy import AuthenticatedTenant, install_tenancy
 from shared.api.webhooks import webhook_router
 from shared.domain.clock import utcnow
 from shared.domain.errors import RoomcraftError
@@ -65,9 +66,9 @@ def error_response(
     return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
 
 
-def current_tenant(request: Request) -> str:
-    """The calling tenant. One tenant per deployment until API keys exist (issue: tenants and keys)."""
-    return get_settings().default_tenant
+def current_tenant(tenant: AuthenticatedTenant) -> str:
+    """The calling tenant, from its API key; 401/403/429 before any route code (shared.api.tenancy)."""
+    return tenant
 
 
 def designs() -> DesignService:
@@ -86,6 +87,7 @@ def create_app() -> FastAPI:
         "get staged images back as CDN URLs, status events and signed webhooks.",
         responses=ERROR_RESPONSES,
     )
+    install_tenancy(app, error_response)  # before the request-id middleware, which must stay outermost
 
     @app.middleware("http")
     async def assign_request_id(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from shared.api.schemas import ErrorResponse
 from shared.observability import logger
 from shared.services.callbacks import receive_replicate_callback
 
@@ -26,7 +27,14 @@ class CallbackAck(BaseModel):
     ``already_done`` (a replay), ``ignored`` (not this design's prediction) or ``stopped``."""
 
 
-@router.post("/replicate", summary="Replicate prediction webhook (signed)")
+@router.post(
+    "/replicate",
+    summary="Replicate prediction webhook (signed)",
+    responses={
+        401: {"model": ErrorResponse, "description": "Missing, stale or wrong webhook signature"},
+        503: {"model": ErrorResponse, "description": "The design is busy or the provider unreachable: retry"},
+    },
+)
 async def replicate_callback(
     request: Request,
     tenant: Annotated[str, Query(min_length=1, max_length=128)],

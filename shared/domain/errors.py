@@ -226,3 +226,92 @@ class CallbackNotConfigured(RoomcraftError):
 
     code = "callback_not_configured"
     http_status = 503
+
+
+# --- tenants, API keys, quotas, batches, idempotency ------------------------------------
+class Unauthenticated(RoomcraftError):
+    code = "unauthenticated"
+    http_status = 401
+
+
+class InvalidApiKey(Unauthenticated):
+    code = "invalid_api_key"
+
+
+class ApiKeyRevoked(Unauthenticated):
+    code = "api_key_revoked"
+
+
+class Forbidden(RoomcraftError):
+    code = "forbidden"
+    http_status = 403
+
+
+class TenantDisabled(Forbidden):
+    code = "tenant_disabled"
+
+
+class TenantNotFound(NotFound):
+    code = "tenant_not_found"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+
+
+class BatchNotFound(NotFound):
+    code = "batch_not_found"
+
+
+class TenantExists(Conflict):
+    code = "tenant_exists"
+
+
+class InvalidTenantId(ValidationFailed):
+    code = "invalid_tenant_id"
+
+
+class BatchTooLarge(ValidationFailed):
+    code = "batch_too_large"
+
+
+class TooManyRequests(RoomcraftError):
+    """A limit is used up for now; ``retry_after`` says in how many seconds it resets."""
+
+    code = "too_many_requests"
+    http_status = 429
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: int, details: dict[str, object] | None = None) -> None:
+        super().__init__(message, details={**(details or {}), "retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class RateLimited(TooManyRequests):
+    code = "rate_limited"
+
+
+class DailyQuotaExceeded(TooManyRequests):
+    code = "daily_quota_exceeded"
+
+
+class GlobalCapReached(TooManyRequests):
+    code = "global_daily_cap_reached"
+
+
+class IdempotencyKeyInvalid(ValidationFailed):
+    code = "idempotency_key_invalid"
+
+
+class IdempotencyKeyReused(RoomcraftError):
+    """The same ``Idempotency-Key`` came with a different request body."""
+
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+class IdempotencyInProgress(Conflict):
+    """The first request with this ``Idempotency-Key`` is still running."""
+
+    code = "idempotency_request_in_progress"
+    retryable = True

@@ -51,7 +51,8 @@ class MotoServer:
 
     def start(self, timeout: float = 30.0) -> None:
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            # moto_server, with DynamoDB requests serialized as DynamoDB itself would (see the module).
+            [sys.executable, "-m", "shared.local.emulator", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -325,9 +326,10 @@ class LocalCloud:
         cdn_port: int | None = None,
         web_dist: Path | None = None,
         web_api_key: str | None = None,
+        emulator_port: int | None = None,
     ) -> None:
         self.stage = stage
-        self.moto = MotoServer()
+        self.moto = MotoServer(emulator_port)
         self._api_port = api_port or free_port()
         self._overrides = settings or {}
         self._worker_threads = worker_threads
@@ -340,6 +342,8 @@ class LocalCloud:
         self.web = WebApp(web_dist or Path(os.environ.get("ROOMCRAFT_WEB_DIST", WEB_DIST)))
         self._web_api_key = web_api_key
         """Injected into the web app's config.json as its default key (local use only)."""
+        self.api_key = ""
+        """The development tenant's API key (created on start; see shared.local.tenants)."""
 
     @property
     def api_url(self) -> str:
@@ -375,10 +379,15 @@ class LocalCloud:
             "AWS_ENDPOINT_URL": self.moto.url,
             "ROOMCRAFT_CDN_BASE_URL": f"http://127.0.0.1:{cdn_port}",
             "ROOMCRAFT_ALLOW_LOOPBACK_URLS": "true",
+            # The deployment default (30 designs a day) would stop a developer within the hour.
+            "ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP": os.environ.get("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000"),
             **self._overrides,
         }
         self._set_env(self.env)
         wiring.reset()
+        from shared.local.tenants import seed_development_tenant
+
+        self.api_key = seed_development_tenant()
         from shared.api.app import create_app
 
         cdn_origins = [f"http://127.0.0.1:{cdn_port}", f"http://localhost:{cdn_port}"]
@@ -387,8 +396,8 @@ class LocalCloud:
         )
         self.api.start()
         self.web.config = {"apiUrl": self.api.url}
-        if self._web_api_key:
-            self.web.config["apiKey"] = self._web_api_key
+        # Local only: the app starts signed in as the development tenant.
+        self.web.config["apiKey"] = self._web_api_key or self.api_key
         self.cdn = AsgiServer(local_cdn_app(self.env["ROOMCRAFT_OUTPUTS_BUCKET"], self.web), cdn_port, "cdn")
         self.cdn.start()
         for spec in QUEUES:
@@ -399,6 +408,10 @@ class LocalCloud:
             poller.start(workers=self._worker_threads if spec.consumer == "worker" else 1)
             self.pollers[spec.id] = poller
         return self
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
 
     def stop(self) -> None:
         for poller in self.pollers.values():

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
+from shared.adapters.aws import session
 from shared.resources import (
     BUCKETS,
     ENCRYPTION_KEYS,
@@ -28,7 +27,7 @@ DAY = 86400
 
 
 def _client(service: str, endpoint_url: str | None, region: str) -> Any:
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url)
+    return session().client(service, region_name=region, endpoint_url=endpoint_url)
 
 
 def create_table(dynamodb: Any, spec: TableSpec, name: str) -> None:

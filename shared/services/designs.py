@@ -24,6 +24,7 @@ from shared.domain.ids import new_id, new_secret_token
 from shared.domain.inbox import belongs_to
 from shared.domain.messages import GenerationMessage
 from shared.domain.ports import (
+    DesignQuota,
     DesignStore,
     EventSink,
     JobQueue,
@@ -81,6 +82,8 @@ class DesignService:
         clock: Callable[[], datetime] = utcnow,
         check_webhook_url: UrlCheck | None = None,
         predictions: PredictionCanceller | None = None,
+        quota: DesignQuota | None = None,
+        on_terminal: Callable[[Design], None] | None = None,
     ) -> None:
         self._predictions = predictions
         self._settings = settings
@@ -92,6 +95,8 @@ class DesignService:
         self._check_image_url = check_image_url
         self._clock = clock
         self._check_webhook_url = check_webhook_url
+        self._quota = quota
+        self._on_terminal = on_terminal
 
     # --- uploads ---------------------------------------------------------------------
     def create_upload(self, tenant_id: str, *, content_type: str) -> UploadSlot:
@@ -132,12 +137,45 @@ class DesignService:
         design_id: str | None = None,
         inbox: InboxObject | None = None,
     ) -> Design:
-        """Validate, store, enqueue and announce a new design.
+        """Validate, take the tenant's quota unit, store, enqueue and announce a new design.
 
         ``inbox`` (internal, not in the API): the photo is an object in the tenant's S3 inbox.
         ``design_id``: chosen by the caller (the inbox ingest claims it first, so a retry
-        cannot make a second design); ``ConcurrentUpdate`` when it exists already.
+        cannot make a second design); ``ConcurrentUpdate`` when it exists already (and the
+        quota unit is given back).
         """
+        design = self.draft(
+            tenant_id,
+            request,
+            request_id=request_id,
+            origin=origin,
+            batch_id=batch_id,
+            design_id=design_id,
+            inbox=inbox,
+        )
+        if self._quota is not None:
+            self._quota.consume_designs(tenant_id, 1, at=design.created_at)
+        try:
+            self.submit(design)
+        except Exception:
+            if self._quota is not None:
+                self._quota.release_designs(tenant_id, 1, at=design.created_at)
+            raise
+        return design
+
+    def draft(
+        self,
+        tenant_id: str,
+        request: DesignRequest,
+        *,
+        request_id: str | None = None,
+        origin: Origin = Origin.API,
+        batch_id: str | None = None,
+        design_id: str | None = None,
+        inbox: InboxObject | None = None,
+        now: datetime | None = None,
+    ) -> Design:
+        """Validate a request and build its design, storing nothing (``create`` = draft + quota + submit)."""
         brief = self._brief(request)
         provider = self._provider(request.provider)
         source = self._inbox_source(tenant_id, request, inbox) if inbox else self._source(tenant_id, request)
@@ -145,8 +183,8 @@ class DesignService:
             if self._check_webhook_url is None:
                 raise WebhookUrlRefused("webhook_url is not accepted on this path")
             self._check_webhook_url(request.webhook_url)
-        now = self._clock()
-        design = Design(
+        now = now or self._clock()
+        return Design(
             design_id=design_id or new_id("dsn"),
             tenant_id=tenant_id,
             origin=origin,
@@ -161,10 +199,12 @@ class DesignService:
             batch_id=batch_id,
             webhook_url=request.webhook_url,
         )
+
+    def submit(self, design: Design) -> None:
+        """Store a drafted design, queue it for the worker and announce it."""
         self._designs.create(design)
-        self._queue.enqueue(GenerationMessage(tenant_id=tenant_id, design_id=design.design_id))
+        self._queue.enqueue(GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id))
         self._events.publish(design_event(design, previous=None))
-        return design
 
     def get(self, tenant_id: str, design_id: str) -> Design:
         return self._designs.get(tenant_id, design_id)
@@ -179,6 +219,7 @@ class DesignService:
         for _ in range(5):
             design = self._designs.get(tenant_id, design_id)
             if design.status is DesignStatus.CANCELED:
+                self._settle(design)  # idempotent: completes a settlement an earlier call did not finish
                 return design
             if design.status.is_terminal or design.status is DesignStatus.FINALIZING:
                 raise DesignNotCancelable(
@@ -191,8 +232,14 @@ class DesignService:
                 continue  # the worker moved it on meanwhile: look again
             self._events.publish(design_event(canceled, previous=design.status))
             self._cancel_predictions(canceled)
+            self._settle(canceled)
             return canceled
         raise ConcurrentUpdate(f"design {design_id} keeps changing; try again")
+
+    def _settle(self, design: Design) -> None:
+        """Tell the terminal hook (quota refunds, batch counting) that ``design`` has finished."""
+        if self._on_terminal is not None:
+            self._on_terminal(design)
 
     def _cancel_predictions(self, design: Design) -> None:
         """Stop paying for the GPU: the design is canceled whatever the provider answers."""

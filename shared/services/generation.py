@@ -149,6 +149,7 @@ class GenerationPipeline:
         worker_id: str | None = None,
         inbox: ObjectStore | None = None,
         checks: CheckQueue | None = None,
+        on_terminal: Callable[[Design], None] | None = None,
     ) -> None:
         self._settings = settings
         self._designs = designs
@@ -162,6 +163,7 @@ class GenerationPipeline:
         self._inbox = inbox
         """The S3 inbox bucket, where designs dropped there have their original."""
         self._checks = checks
+        self._on_terminal = on_terminal
 
     def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
         try:
@@ -174,6 +176,7 @@ class GenerationPipeline:
                 # Canceled through the API, or failed by a callback there; the API holds no provider
                 # credentials, so predictions still running are stopped here.
                 self._cancel_predictions(design.provider, design.predictions.outstanding)
+            self._settle(design)  # idempotent: completes a settlement a failed delivery did not finish
             return RunResult.ALREADY_DONE
         if message.check is not None and (
             design.predictions is None or design.predictions.check != message.check
@@ -570,6 +573,8 @@ class GenerationPipeline:
         logger.info(
             "design moved", extra={"design_id": design.design_id, "from": design.status, "to": target}
         )
+        if target.is_terminal:
+            self._settle(updated)
         return updated
 
     def _save(self, previous: Design, updated: Design) -> None:
@@ -594,3 +599,9 @@ class GenerationPipeline:
         logger.info("design failed", extra={"design_id": design.design_id, "code": code})
         if current.predictions is not None:
             self._cancel_predictions(current.provider, current.predictions.outstanding)
+        self._settle(failed)
+
+    def _settle(self, design: Design) -> None:
+        """Tell the terminal hook (quota refund for our failures, batch counting) the design finished."""
+        if self._on_terminal is not None:
+            self._on_terminal(design)

@@ -30,6 +30,9 @@ from shared.domain.errors import (
     InboxPathInvalid,
     InvalidOptions,
     RoomcraftError,
+    TenantDisabled,
+    TenantNotFound,
+    TooManyRequests,
     ValidationFailed,
 )
 from shared.domain.ids import new_id
@@ -49,7 +52,7 @@ from shared.domain.inbox import (
     options_from_metadata,
     resolve_options,
 )
-from shared.domain.ports import InboxStore, IngestStore, ObjectInfo
+from shared.domain.ports import BatchMembership, InboxStore, IngestStore, ObjectInfo
 from shared.imaging.prepare import SIGNATURE_BYTES, check_image_signature
 from shared.services.designs import DesignRequest, DesignService
 from shared.settings import Settings
@@ -81,12 +84,15 @@ class InboxIngest:
         records: IngestStore,
         designs: DesignService,
         clock: Callable[[], datetime] = utcnow,
+        batches: BatchMembership | None = None,
     ) -> None:
         self._settings = settings
         self._inbox = inbox
         self._records = records
         self._designs = designs
         self._clock = clock
+        self._batches = batches
+        """Where each design joins its drop's batch (``GET /v1/batches/{id}``, ``batch.completed``)."""
 
     def ingest(self, dropped: DroppedObject) -> IngestOutcome:
         if dropped.bucket != self._inbox.name:
@@ -138,8 +144,8 @@ class InboxIngest:
             try:
                 self._check_photo(path, head)
                 self._create(record, source, options)
-            except (ValidationFailed, ImageError) as error:
-                refusal = error
+            except (ValidationFailed, ImageError, TooManyRequests, TenantNotFound, TenantDisabled) as error:
+                refusal = error  # a used-up quota too: reported, and the photo may be dropped again later
         if refusal is not None:
             self._reject(path, source, record, refusal)
             return IngestOutcome.REJECTED
@@ -199,11 +205,13 @@ class InboxIngest:
         except ConcurrentUpdate:
             # An earlier delivery of this notification created the design already.
             logger.info("design already created for this drop", extra={"design_id": record.design_id})
-            return
-        logger.info(
-            "design created from the inbox",
-            extra={"design_id": record.design_id, "batch_id": record.batch_id, "key": source.key},
-        )
+        else:
+            logger.info(
+                "design created from the inbox",
+                extra={"design_id": record.design_id, "batch_id": record.batch_id, "key": source.key},
+            )
+        if self._batches is not None:  # also after a retry: the earlier delivery may have died first
+            self._batches.join(record.tenant_id, record.batch_id, record.design_id)
 
     def _reject(
         self, path: InboxPath, source: InboxObject, record: IngestRecord, error: RoomcraftError

@@ -5,16 +5,25 @@ from __future__ import annotations
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
+from shared.adapters.aws import client
 from shared.adapters.dynamodb import DesignRepository, UploadRepository
+from shared.adapters.dynamodb_batches import BatchRepository
+from shared.adapters.dynamodb_tenancy import ApiKeyRepository, TenantRepository, UsageCounterTable
 from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import check_url
 from shared.adapters.sqs import CancelThroughWorker, GenerationQueue
 from shared.adapters.webhook_http import check_webhook_url
+from shared.services.batches import BatchCompletion, BatchService
 from shared.services.designs import DesignService
+from shared.services.metering import Metering
+from shared.services.settlement import Settlement
+from shared.services.tenancy import Authenticator, TenantAdmin
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     from shared.adapters.kms import KmsSecretCipher
     from shared.services.generation import GenerationPipeline
     from shared.services.ingest import InboxIngest
@@ -42,6 +51,8 @@ def design_service() -> DesignService:
         check_image_url=partial(check_url, allow_loopback=settings.allow_loopback_urls),
         check_webhook_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
         predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
+        quota=metering(),
+        on_terminal=settlement().settle,
     )
 
 
@@ -65,6 +76,7 @@ def generation_pipeline() -> GenerationPipeline:
         providers=partial(provider_for, settings=settings),
         checks=GenerationQueue(settings.generate_queue_url),
         inbox=Bucket(settings.inbox_bucket),
+        on_terminal=settlement().settle,
     )
 
 
@@ -79,6 +91,7 @@ def inbox_ingest() -> InboxIngest:
         inbox=Bucket(settings.inbox_bucket),
         records=IngestRepository(settings),
         designs=design_service(),
+        batches=batch_completion(),
     )
 
 
@@ -142,6 +155,76 @@ def webhook_dispatcher() -> WebhookDispatcher:
     )
 
 
+# --- tenants, API keys, quotas, batches, idempotency -------------------------------------
+@cache
+def tenant_admin() -> TenantAdmin:
+    settings = get_settings()
+    return TenantAdmin(tenants=TenantRepository(settings), keys=ApiKeyRepository(settings))
+
+
+@cache
+def authenticator() -> Authenticator:
+    settings = get_settings()
+    return Authenticator(
+        keys=ApiKeyRepository(settings),
+        tenants=TenantRepository(settings),
+        touch_seconds=settings.api_key_touch_seconds,
+    )
+
+
+@cache
+def metering() -> Metering:
+    settings = get_settings()
+    return Metering(
+        settings=settings, counters=UsageCounterTable(settings), tenants=TenantRepository(settings)
+    )
+
+
+@cache
+def batch_completion() -> BatchCompletion:
+    settings = get_settings()
+    return BatchCompletion(batches=BatchRepository(settings), events=StatusEventBus(settings.event_bus_name))
+
+
+@cache
+def settlement() -> Settlement:
+    return Settlement(refund=metering().refund, batches=batch_completion())
+
+
+@cache
+def batch_service() -> BatchService:
+    settings = get_settings()
+    return BatchService(
+        settings=settings,
+        designs=design_service(),
+        reader=DesignRepository(settings),
+        batches=BatchRepository(settings),
+        completion=batch_completion(),
+        quota=metering(),
+    )
+
+
+@cache
+def idempotency_store() -> DynamoDBPersistenceLayer:
+    # Imported here: only requests that carry an Idempotency-Key need it.
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table, boto3_client=client("dynamodb")
+    )
+
+
+_TENANCY = (
+    tenant_admin,
+    authenticator,
+    metering,
+    batch_completion,
+    settlement,
+    batch_service,
+    idempotency_store,
+)
+
+
 def reset() -> None:
     """Forget every built object (tests and the local cloud change settings between runs)."""
     from shared.adapters.aws import reset_clients
@@ -156,6 +239,7 @@ def reset() -> None:
         webhook_cipher,
         webhook_endpoints,
         webhook_dispatcher,
+        *_TENANCY,
     ):
         built.cache_clear()
     get_settings.cache_clear()

@@ -77,7 +77,18 @@ def test_unknown_style_exits_one_before_any_work(tmp_path: Path, capsys: pytest.
 def test_dev_serves_the_api_and_docs_then_stops_cleanly_on_ctrl_c() -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "dev", "--port", str(port), "--cdn-port", str(free_port())],
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "dev",
+            "--port",
+            str(port),
+            "--emulator-port",
+            str(free_port()),
+            "--cdn-port",
+            str(free_port()),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -103,6 +114,7 @@ def test_dev_serves_the_api_and_docs_then_stops_cleanly_on_ctrl_c() -> None:
             process.kill()
     assert process.returncode == 0
     assert f"http://127.0.0.1:{port}/docs" in output
+    assert "API key  rc_" in output  # the development tenant's key, nothing to configure
     assert "Stopping" in output
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)

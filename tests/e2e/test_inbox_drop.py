@@ -195,7 +195,7 @@ def test_a_dropped_folder_yields_one_result_set_per_photo_and_one_report_per_bad
     assert not any(key.endswith(".json.error.json") for key in outbox)  # options files are not photos
 
     # Exactly one design per photo that got one, all origin s3, the same ids as the manifests.
-    api = RoomcraftClient(cloud.api_url)
+    api = RoomcraftClient(cloud.api_url, api_key=cloud.api_key)
     designs, cursor = [], None
     while True:
         page = api._call(

@@ -65,7 +65,7 @@ def test_the_signed_webhook_completes_the_design(replicate: FakeReplicate, tmp_p
         "REPLICATE_WEBHOOK_SECRET": replicate.webhook_secret,
     }
     with LocalCloud(api_port=port, stage="e2e-replicate", settings=settings) as cloud:
-        client = RoomcraftClient(cloud.api_url)
+        client = RoomcraftClient(cloud.api_url, api_key=cloud.api_key)
         photo = tmp_path / "room.jpg"
         photo.write_bytes(room_photo())
         upload_id = client.upload(photo)

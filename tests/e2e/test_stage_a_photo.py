@@ -115,7 +115,7 @@ def test_designs_list_newest_first_with_cursor(client: RoomcraftClient, tmp_path
 def test_cancel_a_queued_design(cloud: LocalCloud, client: RoomcraftClient, tmp_path: Path) -> None:
     upload_id = upload_bytes(client, room_photo(), tmp_path)
     created = client.create_design(upload_id=upload_id, room_type="kitchen", style="industrial")
-    response = httpx.post(f"{cloud.api_url}/v1/designs/{created['id']}/cancel")
+    response = httpx.post(f"{cloud.api_url}/v1/designs/{created['id']}/cancel", headers=cloud.auth_headers)
     if response.status_code == 409:  # the worker got there first: then it is too late
         assert response.json()["error"]["code"] == "design_not_cancelable"
         return

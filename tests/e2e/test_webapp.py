@@ -110,7 +110,7 @@ def test_config_json_points_the_app_at_the_api(web_cloud: LocalCloud) -> None:
 
 
 def test_stage_a_room_in_the_browser(web_cloud: LocalCloud, tmp_path: Path) -> None:
-    client = RoomcraftClient(web_cloud.api_url)
+    client = RoomcraftClient(web_cloud.api_url, api_key=web_cloud.api_key)
     try:
         seeded = _seed_designs(client, tmp_path, PAGE_SIZE)
         assert web_cloud.app_url is not None

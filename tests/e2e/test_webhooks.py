@@ -36,7 +36,7 @@ def cloud() -> Iterator[LocalCloud]:
 
 @pytest.fixture
 def client(cloud: LocalCloud) -> Iterator[RoomcraftClient]:
-    api = RoomcraftClient(cloud.api_url)
+    api = RoomcraftClient(cloud.api_url, api_key=cloud.api_key)
     yield api
     api.close()
 

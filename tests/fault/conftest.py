@@ -31,7 +31,13 @@ class FaultCloud:
 
     def scenario(self, name: str) -> harness.Scenario:
         return harness.Scenario(
-            name, self.cloud.api_url, self.cloud.env, self.recorder, self.provider, self.receiver
+            name,
+            self.cloud.api_url,
+            self.cloud.env,
+            self.recorder,
+            self.provider,
+            self.receiver,
+            headers=self.cloud.auth_headers,
         )
 
 
@@ -57,7 +63,7 @@ def fault_cloud() -> Iterator[FaultCloud]:
                     "ROOMCRAFT_WEBHOOK_TIMEOUT_SECONDS": "2",
                 },
             ) as cloud:
-                api = RoomcraftClient(cloud.api_url)
+                api = RoomcraftClient(cloud.api_url, api_key=cloud.api_key)
                 api._call(
                     "POST", "/v1/webhook-endpoints", json={"url": receiver.url, "description": "faults"}
                 )

@@ -320,6 +320,8 @@ class Scenario:
         recorder: EventRecorder,
         provider: Any,
         receiver: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.receiver = receiver
@@ -328,7 +330,7 @@ class Scenario:
         self.recorder = recorder
         self.provider = provider
         self.design_ids: list[str] = []
-        self._http = httpx.Client(base_url=api_url, timeout=30)
+        self._http = httpx.Client(base_url=api_url, timeout=30, headers=headers or {})
         self._started = time.monotonic()
         from shared.adapters.aws import client
 

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from shared.local.cloud import LambdaContext
+from tests.conftest import TEST_API_KEY
 
 
 def lambda_context(name: str = "roomcraft-test", timeout: int = 30) -> LambdaContext:
@@ -16,9 +17,19 @@ def lambda_context(name: str = "roomcraft-test", timeout: int = 30) -> LambdaCon
 
 
 def http_api_event(
-    method: str, path: str, body: Any = None, *, query: str = "", request_id: str | None = None
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    query: str = "",
+    request_id: str | None = None,
+    api_key: str | None = TEST_API_KEY,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """An HTTP API event; it carries the ``aws`` fixture's API key unless ``api_key`` says otherwise."""
     raw_body = json.dumps(body) if body is not None else None
+    extra = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    extra |= {name.lower(): value for name, value in (headers or {}).items()}
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -30,6 +41,7 @@ def http_api_event(
             "user-agent": "pytest",
             "x-forwarded-proto": "https",
             "x-forwarded-port": "443",
+            **extra,
         },
         "requestContext": {
             "accountId": "123456789012",

@@ -9,16 +9,19 @@ import pytest
 
 from infra import runtime
 from shared.resources import (
+    BATCHES_TABLE,
     BUCKETS,
     DESIGNS_TABLE,
     EVENT_BUS,
     FUNCTIONS,
     GENERATE_QUEUE,
+    IDEMPOTENCY_TABLE,
     OUTPUTS_BUCKET,
     QUEUES,
     TABLES,
     UPLOADS_BUCKET,
     UPLOADS_TABLE,
+    USAGE_TABLE,
     WEBHOOK_ENDPOINTS_TABLE,
     WEBHOOK_MESSAGES_TABLE,
     WEBHOOK_QUEUE,
@@ -137,7 +140,14 @@ def test_api_role(synth: Synthesized) -> None:
     storage = synth.stack.storage
     tables = [
         {"Fn::GetAtt": [synth.logical_id(storage.tables[t.id]), "Arn"]}
-        for t in (DESIGNS_TABLE, UPLOADS_TABLE, WEBHOOK_ENDPOINTS_TABLE, WEBHOOK_MESSAGES_TABLE)
+        for t in (
+            DESIGNS_TABLE,
+            UPLOADS_TABLE,
+            WEBHOOK_ENDPOINTS_TABLE,
+            WEBHOOK_MESSAGES_TABLE,
+            BATCHES_TABLE,  # tests/infra/test_tenancy.py
+            IDEMPOTENCY_TABLE,
+        )
     ]
     assert sorted(map(json.dumps, reachable(found, "dynamodb:PutItem"))) == sorted(map(json.dumps, tables))
     uploads = object_arn(synth, UPLOADS_BUCKET.id, "uploads/")
@@ -170,7 +180,10 @@ def test_worker_role(synth: Synthesized) -> None:
     found = statements(synth, "worker")
     storage = synth.stack.storage
     designs = {"Fn::GetAtt": [synth.logical_id(storage.tables[DESIGNS_TABLE.id]), "Arn"]}
-    assert reachable(found, "dynamodb:UpdateItem") == [designs]
+    settlement = [  # quota refunds and batch counting (tests/infra/test_tenancy.py)
+        {"Fn::GetAtt": [synth.logical_id(storage.tables[t.id]), "Arn"]} for t in (USAGE_TABLE, BATCHES_TABLE)
+    ]
+    assert reachable(found, "dynamodb:UpdateItem") == [designs, *settlement]
     assert not mentions(found, synth.logical_id(storage.tables[UPLOADS_TABLE.id]))
     as_set = lambda resources: sorted(map(json.dumps, resources))  # noqa: E731
     assert as_set(reachable(found, "s3:GetObject")) == as_set(

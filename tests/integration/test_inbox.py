@@ -15,6 +15,7 @@ from shared.domain.errors import MalformedMessage
 from shared.domain.inbox import DroppedObject, InboxPath, IngestRecord, IngestStatus, parse_notification
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
+from shared.domain.tenants import Limits
 from shared.services import wiring
 from shared.services.ingest import IngestOutcome
 from shared.services.writeback import WritebackOutcome
@@ -78,6 +79,7 @@ def cloud() -> Iterator[Inbox]:
             patch.setenv(name, value)
         patch.setenv("ROOMCRAFT_STAGE", "test")
         patch.setenv("ROOMCRAFT_CDN_BASE_URL", "https://cdn.example.test")
+        patch.setenv("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000")
         patch.delenv("ROOMCRAFT_AWS_ENDPOINT_URL", raising=False)
         wiring.reset()
         sqs = boto3.client("sqs")
@@ -96,6 +98,7 @@ def cloud() -> Iterator[Inbox]:
 @pytest.fixture
 def inbox(cloud: Inbox, request: pytest.FixtureRequest) -> Iterator[Inbox]:
     cloud.tenant = "tnt_" + request.node.name[5:40].replace("[", "_").replace("]", "")
+    wiring.tenant_admin().ensure_tenant(cloud.tenant, name="inbox test", limits=Limits(daily_designs=1000))
     cloud.notifications()
     cloud.notifications(cloud.writeback_url)
     yield cloud
@@ -139,6 +142,41 @@ def test_duplicated_and_reordered_notifications_make_exactly_one_design_each(inb
     assert {d.origin for d in made} == {Origin.S3}
     assert {d.source.inbox.key for d in made if d.source.inbox} == {d.key for d in dropped}
     assert len({d.batch_id for d in made}) == 1  # one folder, one drop hour
+
+
+def test_a_drop_appears_as_a_batch_and_is_announced_when_its_designs_are_done(inbox: Inbox) -> None:
+    from shared.services.generation import RunResult
+
+    for n in range(2):
+        inbox.drop(
+            f"listing/room-{n}.jpg", room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"}
+        )
+    for item in inbox.dropped():
+        wiring.inbox_ingest().ingest(item)
+    made = inbox.designs()
+    (batch_id,) = {d.batch_id for d in made}
+    assert batch_id is not None
+    batch = wiring.batch_service().get(inbox.tenant, batch_id)
+    assert sorted(batch.batch.design_ids) == sorted(d.design_id for d in made)
+    assert batch.batch.origin == "s3"
+    for design in made:
+        message = GenerationMessage(tenant_id=inbox.tenant, design_id=design.design_id)
+        assert wiring.generation_pipeline().run(message) is RunResult.SUCCEEDED
+    assert wiring.batch_service().get(inbox.tenant, batch_id).progress.completed
+
+
+def test_a_drop_past_the_daily_quota_is_reported_and_may_be_dropped_again(inbox: Inbox) -> None:
+    wiring.tenant_admin().update_tenant(inbox.tenant, daily_designs=1)
+    for n in range(2):
+        inbox.drop(f"quota/room-{n}.jpg", room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"})
+    dropped = inbox.dropped()
+    outcomes = [wiring.inbox_ingest().ingest(item) for item in dropped]
+    assert outcomes.count(IngestOutcome.CREATED) == outcomes.count(IngestOutcome.REJECTED) == 1
+    refused = dropped[outcomes.index(IngestOutcome.REJECTED)].key.removeprefix(f"inbox/{inbox.tenant}/")
+    report = inbox.json(f"outbox/{inbox.tenant}/{refused}.error.json")
+    assert report["code"] == "daily_quota_exceeded"
+    assert report["details"]["retry_after"] > 0
+    assert len(inbox.designs()) == 1
 
 
 def test_a_delivery_that_died_after_claiming_is_finished_by_the_next_with_the_same_id(

@@ -22,7 +22,7 @@ from shared.services import wiring
 from shared.services.designs import DesignRequest
 from shared.services.generation import RunResult
 from shared.settings import get_settings
-from tests.conftest import room_photo
+from tests.conftest import TEST_API_KEY, room_photo
 from tests.fakes.replicate_server import FakeReplicate
 
 TENANT = "tnt_default"
@@ -329,7 +329,9 @@ def test_an_outage_on_create_is_retried_by_redelivery_then_fails_clearly(stack: 
 
 def test_canceling_the_design_cancels_its_prediction(stack: Stack) -> None:
     design = waiting_design(stack)
-    answer = stack.api.post(f"/v1/designs/{design.design_id}/cancel")
+    answer = stack.api.post(
+        f"/v1/designs/{design.design_id}/cancel", headers={"Authorization": f"Bearer {TEST_API_KEY}"}
+    )
     assert answer.status_code == 200
     assert answer.json()["status"] == "canceled"
     # The API holds no provider credentials: it hands the design to the worker, which cancels.

@@ -29,7 +29,13 @@ class Client:
             async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
                 return await client.request(method, path, **kwargs)
 
-        return asyncio.run(go())
+        # Not asyncio.run: it leaves the main thread without an event loop, which Mangum needs
+        # in later tests on the same worker.
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(go())
+        finally:
+            loop.close()
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)

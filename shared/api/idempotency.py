@@ -1,0 +1,220 @@
+"""``Idempotency-Key`` on every POST: a retried request gets the first response back, not a second design.
+
+An ASGI middleware, so it covers every POST route, present and future. The key is scoped to the
+authenticated tenant and the path; the request (query and body) is hashed, and a different request
+under the same key is refused (422 ``idempotency_key_reused``). Records live in DynamoDB through the
+Powertools idempotency utility: the first request writes an in-progress record (a conditional put),
+a concurrent duplicate gets 409 ``idempotency_request_in_progress``, a 2xx response is stored for
+``ROOMCRAFT_IDEMPOTENCY_TTL_SECONDS`` and replayed with ``Idempotent-Replayed: true``. Other responses
+are not stored: the record is dropped, so a retry runs again (a 429 or a 5xx may succeed later).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.domain.errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+    RoomcraftError,
+    TooManyRequests,
+)
+from shared.resources import FUNCTIONS
+from shared.services import wiring
+from shared.settings import get_settings
+
+HEADER = "idempotency-key"
+REPLAYED_HEADER = "idempotent-replayed"
+_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+_NOT_STORED_HEADERS = {b"x-request-id", b"date", b"server"}
+_LEASE_MS = (next(f for f in FUNCTIONS if f.id == "api").timeout_seconds + 1) * 1000
+"""An in-progress record outlives the request that wrote it by at most this: a crashed request's key
+becomes usable again once the api function's own timeout has surely passed."""
+_THREADS = anyio.CapacityLimiter(16)
+"""Threads waiting on an idempotent request, apart from those that run the routes (no starvation)."""
+
+ErrorRenderer = Callable[..., Response]
+
+
+@dataclass
+class CapturedResponse:
+    status: int = 500
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    body: bytes = b""
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in self.headers],
+            "body": base64.b64encode(self.body).decode(),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> CapturedResponse:
+        return cls(
+            status=int(record["status"]),
+            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in record["headers"]],
+            body=base64.b64decode(record["body"]),
+        )
+
+    async def send_to(self, send: Send, *extra: tuple[bytes, bytes]) -> None:
+        headers = [h for h in self.headers if h[0].lower() not in _NOT_STORED_HEADERS] + list(extra)
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class _NotStored(Exception):
+    """A response that is not kept for replay: Powertools drops the record and re-raises this."""
+
+    def __init__(self, response: CapturedResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class _Lease:
+    """Stands in for the Lambda context: Powertools reads it to expire an abandoned in-progress record."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return _LEASE_MS
+
+
+def _run_once(*, call: dict[str, Any], execute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Runs ``execute`` unless ``call`` was seen before (Powertools decides, see ``_idempotent``)."""
+    return execute()
+
+
+def _idempotent(call: dict[str, Any], execute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    config = IdempotencyConfig(
+        event_key_jmespath="[tenant, route, key]",
+        payload_validation_jmespath="request",
+        expires_after_seconds=get_settings().idempotency_ttl_seconds,
+        raise_on_no_idempotency_key=True,
+        lambda_context=_Lease(),  # type: ignore[arg-type]
+    )
+    run = idempotent_function(
+        _run_once,
+        data_keyword_argument="call",
+        persistence_store=wiring.idempotency_store(),
+        config=config,
+        key_prefix="roomcraft-api-post",
+    )
+    result: dict[str, Any] = run(call=call, execute=execute)
+    return result
+
+
+class IdempotencyMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        render_error: ErrorRenderer,
+        resolve_tenant: Callable[[Request], str],
+    ) -> None:
+        """``resolve_tenant`` authenticates and rate-limits, raising what the route's dependency would."""
+        self.app = app
+        self._render_error = render_error
+        self._resolve_tenant = resolve_tenant
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        key = request.headers.get(HEADER)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not _KEY_PATTERN.match(key):
+            invalid = IdempotencyKeyInvalid("Idempotency-Key must be 1 to 255 visible ASCII characters")
+            await self._send_error(request, invalid, send)
+            return
+        try:
+            tenant = await anyio.to_thread.run_sync(self._resolve_tenant, request)
+        except TooManyRequests as limited:
+            await self._send_error(request, limited, send, retry_after=limited.retry_after)
+            return
+        except RoomcraftError:
+            await self.app(scope, receive, send)  # unauthenticated: the route answers 401 itself
+            return
+        body = await request.body()
+        call = {
+            "tenant": tenant,
+            "route": f"POST {scope['path']}",
+            "key": key,
+            "request": hashlib.sha256(scope.get("query_string", b"") + b"\n" + body).hexdigest(),
+        }
+        ran = False
+
+        def execute() -> dict[str, Any]:
+            nonlocal ran
+            ran = True
+            response: CapturedResponse = anyio.from_thread.run(self._call_app, scope, body)
+            if not 200 <= response.status < 300:
+                raise _NotStored(response)
+            return response.to_record()
+
+        try:
+            record = await anyio.to_thread.run_sync(partial(_idempotent, call, execute), limiter=_THREADS)
+        except _NotStored as not_stored:
+            await not_stored.response.send_to(send)
+            return
+        except IdempotencyValidationError:
+            reused = IdempotencyKeyReused(
+                "this Idempotency-Key was used with a different request; use a new key for a new request"
+            )
+            await self._send_error(request, reused, send)
+            return
+        except IdempotencyAlreadyInProgressError:
+            running = IdempotencyInProgress("the first request with this Idempotency-Key is still running")
+            await self._send_error(request, running, send, retry_after=1)
+            return
+        replayed = () if ran else ((REPLAYED_HEADER.encode(), b"true"),)
+        await CapturedResponse.from_record(record).send_to(send, *replayed)
+
+    async def _call_app(self, scope: Scope, body: bytes) -> CapturedResponse:
+        captured = CapturedResponse()
+        delivered = False
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured.status = message["status"]
+                captured.headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                captured.body += message.get("body", b"")
+
+        await self.app(scope, receive, capture)
+        return captured
+
+    async def _send_error(
+        self, request: Request, error: RoomcraftError, send: Send, *, retry_after: int | None = None
+    ) -> None:
+        response = self._render_error(request, error.http_status, error.code, error.message, error.details)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        await response(request.scope, request.receive, send)
