@@ -1,9 +1,10 @@
 """``POST /v1/callbacks/replicate``: Replicate's signed "prediction completed" webhooks.
 
 Not tenant-authenticated (Replicate holds no API key of ours): the webhook signature is the
-authentication, and the design named in the query must own the prediction in the body.
-Answers 2xx once the callback is handled or known to be irrelevant, 401 for a bad signature,
-503 (retried by Replicate) while the design is busy or the provider is unreachable.
+authentication, and the design named in the query must own the prediction in the body. The route
+only hands the design to the worker (which holds the provider token and the bucket rights), so it
+answers in milliseconds: 200 once handed over or known to be irrelevant, 401 for a bad signature,
+503 (retried by Replicate) while the design has not recorded its prediction yet.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from starlette.concurrency import run_in_threadpool
 
 from shared.api.schemas import ErrorResponse
 from shared.observability import logger
-from shared.services.callbacks import receive_replicate_callback
+from shared.services.callbacks import CallbackResult, receive_replicate_callback
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
 
 class CallbackAck(BaseModel):
-    result: str
-    """``succeeded``, ``failed``, ``waiting_for_provider`` (other variants still running),
-    ``already_done`` (a replay), ``ignored`` (not this design's prediction) or ``stopped``."""
+    result: CallbackResult
+    """``queued`` (the worker collects the prediction now), ``already_done`` (a replay),
+    ``ignored`` (not this design's prediction, or not a final report) or ``missing``."""
 
 
 @router.post(
@@ -32,7 +33,7 @@ class CallbackAck(BaseModel):
     summary="Replicate prediction webhook (signed)",
     responses={
         401: {"model": ErrorResponse, "description": "Missing, stale or wrong webhook signature"},
-        503: {"model": ErrorResponse, "description": "The design is busy or the provider unreachable: retry"},
+        503: {"model": ErrorResponse, "description": "The design has not recorded its prediction yet: retry"},
     },
 )
 async def replicate_callback(
@@ -42,7 +43,7 @@ async def replicate_callback(
 ) -> CallbackAck:
     body = await request.body()
     headers = dict(request.headers.items())
-    # Downloads and image work block: keep them off the event loop.
+    # DynamoDB and SQS calls block: keep them off the event loop.
     result = await run_in_threadpool(receive_replicate_callback, tenant, design, headers, body)
-    logger.info("replicate callback handled", extra={"design_id": design, "result": result})
+    logger.info("replicate callback handled", extra={"design_id": design, "result": result.value})
     return CallbackAck(result=result)

@@ -84,6 +84,16 @@ class ConcurrentUpdate(Conflict):
 
 
 # --- images -----------------------------------------------------------------------------
+
+
+class DesignBusy(RoomcraftError):
+    """Another worker holds the design's lease; this delivery is retried later."""
+
+    code = "design_busy"
+    retryable = True
+    http_status = 503
+
+
 class ImageError(RoomcraftError):
     code = "image_invalid"
     http_status = 422

@@ -22,6 +22,7 @@ from shared.domain.clock import utcnow
 from shared.domain.design import Design, OutputImage, Predictions, StoredVariant
 from shared.domain.errors import (
     ConcurrentUpdate,
+    DesignBusy,
     DesignNotFound,
     ProviderFailed,
     ProviderOutputInvalid,
@@ -39,7 +40,6 @@ from shared.imaging.prepare import prepare_image
 from shared.imaging.variants import render_output
 from shared.providers.base import (
     Completed,
-    GenerationOutcome,
     GenerationRequest,
     InferenceProvider,
     Pending,
@@ -69,14 +69,6 @@ class RunResult(StrEnum):
     STOPPED = "stopped"
     IGNORED = "ignored"
     """A callback or check that is not (or no longer) about this design's current prediction."""
-
-
-class DesignBusy(RoomcraftError):
-    """Another worker holds the design's lease; this delivery is retried later."""
-
-    code = "design_busy"
-    retryable = True
-    http_status = 503
 
 
 class StoredGeneration(BaseModel):
@@ -327,79 +319,6 @@ class GenerationPipeline:
         return {"provider_seconds": stored.provider_seconds, "estimated_cost_usd": stored.estimated_cost_usd}
 
     # --- predictions that complete later (callback or polling) ---------------------------
-    def complete_prediction(
-        self,
-        tenant_id: str,
-        design_id: str,
-        prediction_id: str,
-        resolve: Callable[[], GenerationOutcome],
-    ) -> RunResult:
-        """A provider says a prediction finished (its callback): store its images and finalize.
-
-        ``resolve`` turns the report into an outcome (downloads the images, or raises the
-        provider's terminal error); it runs only for the design's own, unfinished prediction and
-        under the design's lease. Replays and late callbacks change nothing: the design's state
-        (prediction done, status past generating) is the condition of every write.
-        """
-        try:
-            design = self._designs.get(tenant_id, design_id)
-        except DesignNotFound:
-            return RunResult.MISSING
-        if design.status.is_terminal:
-            return RunResult.ALREADY_DONE
-        if design.predictions is None:
-            if design.status in (DesignStatus.QUEUED, DesignStatus.PREPARING, DesignStatus.GENERATING):
-                # The worker is still creating or saving it (or completing it inline): ask again later.
-                raise DesignBusy(f"design {design_id} has not recorded its prediction yet")
-            return RunResult.IGNORED
-        if prediction_id not in design.predictions.ids:
-            logger.warning(
-                "callback for a prediction that is not the design's",
-                extra={"design_id": design_id, "prediction_id": prediction_id},
-            )
-            return RunResult.IGNORED
-        if prediction_id in design.predictions.done or design.status is not DesignStatus.GENERATING:
-            return RunResult.ALREADY_DONE
-        if not self._designs.acquire_lease(
-            design, self._worker_id, now=self._clock(), seconds=self._settings.lease_seconds
-        ):
-            raise DesignBusy(f"design {design_id} is being worked on; the callback is retried")
-        try:
-            return self._complete_under_lease(tenant_id, design_id, prediction_id, resolve)
-        finally:
-            self._designs.release_lease(design, self._worker_id)
-
-    def _complete_under_lease(
-        self, tenant_id: str, design_id: str, prediction_id: str, resolve: Callable[[], GenerationOutcome]
-    ) -> RunResult:
-        design = self._designs.get(tenant_id, design_id)  # as it is now that we hold the lease
-        predictions = design.predictions
-        if design.status.is_terminal:
-            return RunResult.ALREADY_DONE
-        if (
-            design.status is not DesignStatus.GENERATING
-            or predictions is None
-            or prediction_id in predictions.done
-        ):
-            return RunResult.ALREADY_DONE
-        try:
-            outcome = resolve()
-            if not isinstance(outcome, Completed):
-                return RunResult.IGNORED  # not finished after all: the polling chain carries on
-            design = self._store_prediction(design, prediction_id, outcome)
-            if design.predictions is not None and design.predictions.outstanding:
-                return RunResult.WAITING  # another variant's prediction is still running
-            design = self._move(design, DesignStatus.FINALIZING, expected=2.0)
-            design = self._finalize(design)
-        except _Stop:
-            return RunResult.STOPPED
-        except RoomcraftError as error:
-            if error.retryable:
-                raise
-            self._fail(design, error.code, error.message)
-            return RunResult.FAILED
-        return RunResult.SUCCEEDED if design.status is DesignStatus.SUCCEEDED else RunResult.FAILED
-
     def _record_pending(self, design: Design, pending: Pending) -> Design:
         ids = pending.ids
         if len(ids) not in (1, design.brief.variants):

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from shared.adapters.kms import KmsSecretCipher
+    from shared.services.callbacks import PredictionCallbacks
     from shared.services.generation import GenerationPipeline
     from shared.services.ingest import InboxIngest
     from shared.services.webhook_dispatch import WebhookDispatcher
@@ -53,6 +54,16 @@ def design_service() -> DesignService:
         predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
         quota=metering(),
         on_terminal=settlement().settle,
+    )
+
+
+@cache
+def prediction_callbacks() -> PredictionCallbacks:
+    from shared.services.callbacks import PredictionCallbacks
+
+    settings = get_settings()
+    return PredictionCallbacks(
+        designs=DesignRepository(settings), jobs=GenerationQueue(settings.generate_queue_url)
     )
 
 
@@ -234,6 +245,7 @@ def reset() -> None:
         outputs_bucket,
         design_service,
         generation_pipeline,
+        prediction_callbacks,
         inbox_ingest,
         inbox_writeback,
         webhook_cipher,

@@ -87,7 +87,8 @@ def test_config_json_points_the_app_at_the_api(web_cloud: LocalCloud) -> None:
 
     assert web_cloud.app_url is not None
     config = httpx.get(f"{web_cloud.app_url}config.json").json()
-    assert config == {"apiUrl": web_cloud.api_url}
+    # Locally only: the default tenant's key, so the app works with no setup (never in a deployment).
+    assert config == {"apiUrl": web_cloud.api_url, "apiKey": web_cloud.api_key}
     index = httpx.get(web_cloud.app_url)
     assert index.status_code == 200
     assert "<title>Roomcraft</title>" in index.text
@@ -120,6 +121,7 @@ def test_stage_a_room_in_the_browser(web_cloud: LocalCloud, tmp_path: Path) -> N
             env={
                 **os.environ,
                 "APP_URL": web_cloud.app_url,
+                "API_KEY": web_cloud.api_key,
                 "PHOTO": str(PHOTO),
                 "CHROMIUM": str(CHROMIUM),
                 "SCREENSHOTS": str(SCREENSHOTS),

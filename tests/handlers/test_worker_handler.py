@@ -60,7 +60,8 @@ def test_concurrent_invocations_keep_their_own_batch_results(monkeypatch: Any) -
     """The local cloud calls the handler from several poller threads: results must not mix."""
     import threading
 
-    from shared.services.generation import DesignBusy, RunResult
+    from shared.domain.errors import DesignBusy
+    from shared.services.generation import RunResult
 
     both_running = threading.Barrier(2, timeout=10)
 

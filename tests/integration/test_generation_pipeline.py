@@ -13,14 +13,14 @@ from shared.adapters.dynamodb import DesignRepository
 from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.domain.design import Brief, Design, SourceImage
-from shared.domain.errors import ProviderUnavailable
+from shared.domain.errors import DesignBusy, ProviderUnavailable
 from shared.domain.events import DesignEventDetail
 from shared.domain.ids import new_id
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
 from shared.providers.base import GenerationOutcome, GenerationRequest, InferenceProvider
 from shared.providers.preview import PreviewProvider
-from shared.services.generation import DesignBusy, GenerationPipeline, RunResult
+from shared.services.generation import GenerationPipeline, RunResult
 from shared.settings import Settings, get_settings
 from tests.conftest import room_photo
 

@@ -1,5 +1,8 @@
 """A design staged by Replicate end to end in one process: moto, the real pipeline, the real API's
-callback route, and the real ``replicate`` client against the local Replicate-speaking server."""
+callback route, and the real ``replicate`` client against the local Replicate-speaking server.
+
+The callback route only hands the design to the worker (a job on the generate queue); the tests
+take that job off the queue and run the pipeline on it, as the worker Lambda would."""
 
 from __future__ import annotations
 
@@ -43,7 +46,9 @@ class Stack:
         request = DesignRequest(
             upload_id=slot.upload.upload_id, room_type="bedroom", style="japandi", seed=3, variants=variants
         )
-        return service.create(TENANT, request)
+        design = service.create(TENANT, request)
+        assert [job.design_id for job in self.handed_off()] == [design.design_id]  # the tests run it
+        return design
 
     def run(self, design: Design, *, receive_count: int = 1, check: str | None = None) -> RunResult:
         message = GenerationMessage(tenant_id=TENANT, design_id=design.design_id, check=check)
@@ -54,6 +59,23 @@ class Stack:
 
     def post_webhook(self, url: str, headers: dict[str, str], body: bytes) -> Any:
         return self.api.post(url, content=body, headers=headers)
+
+    def handed_off(self) -> list[GenerationMessage]:
+        """Jobs waiting for the worker now, taken off the queue (delayed polling checks stay)."""
+        sqs = boto3.client("sqs")
+        url = self.aws["ROOMCRAFT_GENERATE_QUEUE_URL"]
+        jobs: list[GenerationMessage] = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                jobs.append(GenerationMessage.model_validate_json(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return jobs
+
+    def worker_takes_over(self, design: Design, *, receive_count: int = 1) -> RunResult:
+        """The one job a callback queued for ``design``, run by the pipeline."""
+        (job,) = self.handed_off()
+        assert job == GenerationMessage(tenant_id=TENANT, design_id=design.design_id)  # no check token
+        return self.run(design, receive_count=receive_count)
 
     def delayed_checks(self) -> int:
         attributes = boto3.client("sqs").get_queue_attributes(
@@ -112,6 +134,8 @@ def test_a_long_prediction_completes_through_the_signed_webhook(stack: Stack) ->
 
     stack.fake.finish(design.prediction_id, deliver=False)
     assert stack.fake.deliver(design.prediction_id) == [200]
+    assert stack.get(design).status is DesignStatus.GENERATING  # the API only handed it over
+    assert stack.worker_takes_over(design) is RunResult.SUCCEEDED
     done = stack.get(design)
     assert done.status is DesignStatus.SUCCEEDED
     assert len(done.outputs) == 1
@@ -158,11 +182,13 @@ def test_one_prediction_per_variant_completes_when_the_last_one_does(stack: Stac
     first, second = design.predictions.ids
     stack.fake.finish(first, deliver=False)
     url, headers, body = stack.fake.signed_webhook(first)
-    assert stack.post_webhook(url, headers, body).json() == {"result": "waiting_for_provider"}
+    assert stack.post_webhook(url, headers, body).json() == {"result": "queued"}
+    assert stack.worker_takes_over(design) is RunResult.WAITING
     assert stack.get(design).status is DesignStatus.GENERATING
     stack.fake.finish(second, deliver=False)
     url, headers, body = stack.fake.signed_webhook(second)
-    assert stack.post_webhook(url, headers, body).json() == {"result": "succeeded"}
+    assert stack.post_webhook(url, headers, body).json() == {"result": "queued"}
+    assert stack.worker_takes_over(design) is RunResult.SUCCEEDED
     done = stack.get(design)
     assert len(done.outputs) == 2
     assert done.provider_seconds == pytest.approx(8.4)
@@ -174,12 +200,17 @@ def test_a_replayed_webhook_changes_nothing(stack: Stack) -> None:
     assert design.prediction_id is not None
     stack.fake.finish(design.prediction_id, deliver=False)
     url, headers, body = stack.fake.signed_webhook(design.prediction_id)
-    assert stack.post_webhook(url, headers, body).json() == {"result": "succeeded"}
+    assert stack.post_webhook(url, headers, body).json() == {"result": "queued"}
+    # Replayed before the worker ran: a second job, which finds nothing left to do.
+    assert stack.post_webhook(url, headers, body).json() == {"result": "queued"}
+    assert [stack.run(design) for _ in stack.handed_off()] == [RunResult.SUCCEEDED, RunResult.ALREADY_DONE]
     version = stack.get(design).version
     replay = stack.post_webhook(url, headers, body)
     assert replay.status_code == 200
     assert replay.json() == {"result": "already_done"}
     assert stack.get(design).version == version
+    assert stack.handed_off() == []
+    assert len(stack.fake.calls("GET", r"/v1/predictions/.+")) == 1  # fetched once, by the worker
 
 
 @pytest.mark.parametrize(
@@ -208,6 +239,7 @@ def test_a_webhook_for_a_prediction_that_is_not_the_designs_is_ignored(stack: St
     url = f"http://testserver/v1/callbacks/replicate?tenant={TENANT}&design={design.design_id}"
     assert stack.post_webhook(url, headers, body).json() == {"result": "ignored"}
     assert stack.get(design).status is DesignStatus.GENERATING
+    assert stack.handed_off() == []
 
 
 def test_a_webhook_before_the_prediction_is_recorded_asks_to_be_retried(stack: Stack) -> None:
@@ -280,7 +312,8 @@ def test_upstream_failures_reported_by_webhook_fail_the_design(stack: Stack, out
     design = waiting_design(stack)
     stack.fake.finish(design.prediction_id or "", outcome, deliver=False)
     url, headers, body = stack.fake.signed_webhook(design.prediction_id or "")
-    assert stack.post_webhook(url, headers, body).json() == {"result": "failed"}
+    assert stack.post_webhook(url, headers, body).json() == {"result": "queued"}
+    assert stack.worker_takes_over(design) is RunResult.FAILED
     failed = stack.get(design)
     assert failed.status is DesignStatus.FAILED
     assert failed.error is not None
@@ -297,19 +330,24 @@ def test_when_one_variant_fails_by_webhook_the_worker_cancels_the_others(
     url, headers, body = stack.fake.signed_webhook(first)
     monkeypatch.delenv("REPLICATE_API_TOKEN")  # as in the cloud: the API holds no Replicate token
     wiring.reset()
-    assert stack.post_webhook(url, headers, body).json() == {"result": "failed"}
+    assert stack.post_webhook(url, headers, body).json() == {"result": "queued"}
     assert stack.fake.predictions[second]["status"] == "processing"
     monkeypatch.setenv("REPLICATE_API_TOKEN", stack.fake.token)  # the worker has it
     wiring.reset()
-    assert stack.run(design, check=design.predictions.check) is RunResult.ALREADY_DONE
+    assert stack.worker_takes_over(design) is RunResult.FAILED
+    assert stack.get(design).error.code == "provider_failed"  # type: ignore[union-attr]
     assert stack.fake.predictions[second]["status"] == "canceled"
+    assert stack.run(design, check=design.predictions.check) is RunResult.ALREADY_DONE
 
 
-def test_an_outage_while_downloading_answers_503_so_the_webhook_is_retried(stack: Stack) -> None:
+def test_an_outage_while_downloading_is_retried_by_redelivering_the_job(stack: Stack) -> None:
     design = waiting_design(stack)
     stack.fake.finish(design.prediction_id or "", deliver=False)
-    stack.fake.fail("output", status=503, times=3)  # every try of the first delivery
-    assert stack.fake.deliver(design.prediction_id or "") == [503, 200]
+    stack.fake.fail("output", status=503, times=3)  # every try of the worker's first attempt
+    assert stack.fake.deliver(design.prediction_id or "") == [200]
+    with pytest.raises(Exception, match="503"):
+        stack.worker_takes_over(design)
+    assert stack.run(design, receive_count=2) is RunResult.SUCCEEDED  # SQS delivers the job again
     assert stack.get(design).status is DesignStatus.SUCCEEDED
 
 
@@ -412,6 +450,7 @@ def test_the_token_and_the_signing_secret_never_reach_logs_events_or_designs(sta
         stack.fake.finish(design.prediction_id or "", deliver=False)
         url, headers, body = stack.fake.signed_webhook(design.prediction_id or "")
         answer = stack.post_webhook(url, headers, body)
+        assert stack.worker_takes_over(design) is RunResult.SUCCEEDED
         view = stack.api.get(f"/v1/designs/{design.design_id}").text
     finally:
         for logger, level in zip(loggers, levels, strict=True):

@@ -18,6 +18,7 @@ const APP_URL = process.env.APP_URL;
 const PHOTO = process.env.PHOTO;
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOTS = resolve(process.env.SCREENSHOTS ?? join(here, "..", "screenshots"));
+const API_KEY = process.env.API_KEY; // the key the local cloud writes into config.json
 const RESULT_TIMEOUT = Number(process.env.RESULT_TIMEOUT_MS ?? 120_000);
 if (!APP_URL || !PHOTO) {
   console.error("APP_URL and PHOTO are required");
@@ -192,8 +193,12 @@ try {
   await shared.locator(".compare").waitFor();
   await shared.close();
 
-  // Every API call went to the configured API; no key is configured here, so none was sent.
-  assert.ok(apiRequests.every((r) => !r.headers().authorization), "no Authorization header without a key");
+  // Every API call but the public ones carried the key from config.json (the local default tenant's).
+  const keyed = apiRequests.filter((r) => !/\/v1\/(health|styles)$/.test(new URL(r.url()).pathname));
+  assert.ok(keyed.length > 0, "the app called the API");
+  for (const request of keyed) {
+    assert.equal(request.headers().authorization, `Bearer ${API_KEY}`, `${request.method()} ${request.url()}`);
+  }
 
   // --- 2. the gallery, a page at a time -----------------------------------------------------------
   await page.getByRole("link", { name: "Gallery" }).click();
@@ -273,7 +278,7 @@ try {
   await settings.goto(`${APP_URL}#/settings`);
   await settings.getByLabel("API key").fill("rc_e2e_settings_key");
   await settings.getByRole("button", { name: "Save key" }).click();
-  seenKeys.length = 0; // the first visit went without a key: only what follows counts
+  seenKeys.length = 0; // the first visit sent config.json's key: only what follows counts
   await settings.reload();
   await settings.getByRole("button", { name: "Add endpoint" }).waitFor();
   await settings.getByLabel("URL", { exact: true }).fill("https://hooks.example.com/roomcraft");
