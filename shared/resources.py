@@ -7,7 +7,7 @@ Pure data: no boto3, no CDK.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 KeyType = Literal["S", "N"]
@@ -116,9 +116,21 @@ class FunctionSpec:
     """SQS event-source maximum concurrency: how many copies may consume the queue at once."""
 
 
+@dataclass(frozen=True)
+class EncryptionKeySpec:
+    id: str
+    env_var: str
+    """Receives the key's ARN."""
+    description: str
+
+
 WORKER_TIMEOUT_SECONDS = 120
 INGEST_TIMEOUT_SECONDS = 60
 WRITEBACK_TIMEOUT_SECONDS = 60
+
+DISPATCHER_TIMEOUT_SECONDS = 30
+"""Covers one batch delivered concurrently with a 15 s per-request limit; the webhook queue's
+visibility timeout (180 s) is 6x this, as AWS recommends for Lambda event sources."""
 
 DESIGNS_TABLE = TableSpec(
     id="designs",
@@ -143,9 +155,8 @@ INGESTS_TABLE = TableSpec(
     ttl_attribute="expires_at_epoch",
 )
 
-TABLES: tuple[TableSpec, ...] = (DESIGNS_TABLE, UPLOADS_TABLE, INGESTS_TABLE)
 
-# --- tenants, API keys, usage counters, batches, idempotency (docs/tenants.md) -----------
+# Tenants, API keys, usage counters, batches, idempotency (docs/tenants.md).
 TENANTS_TABLE = TableSpec(
     id="tenants",
     env_var="ROOMCRAFT_TENANTS_TABLE",
@@ -183,7 +194,35 @@ IDEMPOTENCY_TABLE = TableSpec(
 )
 """Powertools idempotency records for ``Idempotency-Key`` on POST requests."""
 
-TABLES += (TENANTS_TABLE, API_KEYS_TABLE, USAGE_TABLE, BATCHES_TABLE, IDEMPOTENCY_TABLE)
+
+# Webhook endpoints and their delivery log (docs/webhooks.md).
+WEBHOOK_ENDPOINTS_TABLE = TableSpec(
+    id="webhook-endpoints",
+    env_var="ROOMCRAFT_WEBHOOK_ENDPOINTS_TABLE",
+    hash_key=KeySpec("tenant_id"),
+    range_key=KeySpec("endpoint_id"),
+)
+
+WEBHOOK_MESSAGES_TABLE = TableSpec(
+    id="webhook-messages",
+    env_var="ROOMCRAFT_WEBHOOK_MESSAGES_TABLE",
+    hash_key=KeySpec("endpoint_key"),  # "{tenant_id}#{endpoint_id}": one endpoint's delivery log
+    range_key=KeySpec("message_id"),
+    ttl_attribute="expires_at_epoch",
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    DESIGNS_TABLE,
+    UPLOADS_TABLE,
+    INGESTS_TABLE,
+    TENANTS_TABLE,
+    API_KEYS_TABLE,
+    USAGE_TABLE,
+    BATCHES_TABLE,
+    IDEMPOTENCY_TABLE,
+    WEBHOOK_ENDPOINTS_TABLE,
+    WEBHOOK_MESSAGES_TABLE,
+)
 
 GENERATE_QUEUE = QueueSpec(
     id="generate",
@@ -222,7 +261,24 @@ WRITEBACK_QUEUE = QueueSpec(
     consumer="writeback",
 )
 
-QUEUES: tuple[QueueSpec, ...] = (GENERATE_QUEUE, WEBHOOK_QUEUE, INGEST_QUEUE, WRITEBACK_QUEUE)
+INFERENCE_EVENTS_QUEUE = QueueSpec(
+    id="inference-events",
+    env_var="ROOMCRAFT_INFERENCE_EVENTS_QUEUE_URL",
+    # SageMaker Asynchronous Inference success/error SNS topics deliver here; each message
+    # nudges the pipeline to read the output object now instead of at its next delayed check.
+    visibility_timeout_seconds=6 * WORKER_TIMEOUT_SECONDS,
+    max_receive_count=5,
+    consumer="inference_events",
+    batch_size=5,
+)
+
+QUEUES: tuple[QueueSpec, ...] = (
+    GENERATE_QUEUE,
+    WEBHOOK_QUEUE,
+    INGEST_QUEUE,
+    WRITEBACK_QUEUE,
+    INFERENCE_EVENTS_QUEUE,
+)
 
 UPLOADS_BUCKET = BucketSpec(
     id="uploads",
@@ -244,6 +300,14 @@ INBOX_BUCKET = BucketSpec(
 
 BUCKETS: tuple[BucketSpec, ...] = (UPLOADS_BUCKET, OUTPUTS_BUCKET, INBOX_BUCKET)
 
+WEBHOOK_SECRETS_KEY = EncryptionKeySpec(
+    id="webhook-secrets",
+    env_var="ROOMCRAFT_WEBHOOK_SECRETS_KEY_ID",
+    description="Encrypts webhook signing secrets at rest (encryption context: tenant and endpoint)",
+)
+
+ENCRYPTION_KEYS: tuple[EncryptionKeySpec, ...] = (WEBHOOK_SECRETS_KEY,)
+
 EVENT_SOURCE = "roomcraft"
 
 EVENT_BUS = BusSpec(
@@ -264,75 +328,6 @@ EVENT_BUS = BusSpec(
             target_queue=WRITEBACK_QUEUE.id,
             detail_match=(("origin", ("s3",)), ("status", ("succeeded", "failed", "canceled"))),
         ),
-    ),
-)
-
-FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec(id="api", timeout_seconds=29, memory_mb=1024),
-    # Bounded concurrency protects the GPU provider from a burst of queued designs.
-    FunctionSpec(id="worker", timeout_seconds=WORKER_TIMEOUT_SECONDS, memory_mb=2048, max_concurrency=10),
-    # S3 inbox: notifications -> designs, and finished designs -> outbox/.
-    FunctionSpec(id="ingest", timeout_seconds=INGEST_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=5),
-    FunctionSpec(id="writeback", timeout_seconds=WRITEBACK_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=5),
-)
-
-
-def local_name(stage: str, resource_id: str) -> str:
-    """Physical name the embedded local cloud gives a resource."""
-    return f"roomcraft-{stage}-{resource_id}"
-
-
-# --- webhooks (issue 5) -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EncryptionKeySpec:
-    id: str
-    env_var: str
-    """Receives the key's ARN."""
-    description: str
-
-
-WEBHOOK_SECRETS_KEY = EncryptionKeySpec(
-    id="webhook-secrets",
-    env_var="ROOMCRAFT_WEBHOOK_SECRETS_KEY_ID",
-    description="Encrypts webhook signing secrets at rest (encryption context: tenant and endpoint)",
-)
-
-ENCRYPTION_KEYS: tuple[EncryptionKeySpec, ...] = (WEBHOOK_SECRETS_KEY,)
-
-WEBHOOK_ENDPOINTS_TABLE = TableSpec(
-    id="webhook-endpoints",
-    env_var="ROOMCRAFT_WEBHOOK_ENDPOINTS_TABLE",
-    hash_key=KeySpec("tenant_id"),
-    range_key=KeySpec("endpoint_id"),
-)
-
-WEBHOOK_MESSAGES_TABLE = TableSpec(
-    id="webhook-messages",
-    env_var="ROOMCRAFT_WEBHOOK_MESSAGES_TABLE",
-    hash_key=KeySpec("endpoint_key"),  # "{tenant_id}#{endpoint_id}": one endpoint's delivery log
-    range_key=KeySpec("message_id"),
-    ttl_attribute="expires_at_epoch",
-)
-
-TABLES = (*TABLES, WEBHOOK_ENDPOINTS_TABLE, WEBHOOK_MESSAGES_TABLE)
-
-DISPATCHER_TIMEOUT_SECONDS = 30
-"""Covers one batch delivered concurrently with a 15 s per-request limit; the webhook queue's
-visibility timeout (180 s) is 6x this, as AWS recommends for Lambda event sources."""
-
-FUNCTIONS = (
-    *FUNCTIONS,
-    FunctionSpec(
-        id="dispatcher", timeout_seconds=DISPATCHER_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=20
-    ),
-)
-
-EVENT_BUS = replace(
-    EVENT_BUS,
-    rules=(
-        *EVENT_BUS.rules,
         RuleSpec(
             id="batch-events-to-webhooks",
             description="Batch events (batch.completed) go to the webhook dispatcher",
@@ -348,22 +343,24 @@ EVENT_BUS = replace(
     ),
 )
 
-# --- inference providers (docs/providers.md) ---------------------------------------------------
-INFERENCE_EVENTS_QUEUE = QueueSpec(
-    id="inference-events",
-    env_var="ROOMCRAFT_INFERENCE_EVENTS_QUEUE_URL",
-    # SageMaker Asynchronous Inference success/error SNS topics deliver here; each message
-    # nudges the pipeline to read the output object now instead of at its next delayed check.
-    visibility_timeout_seconds=6 * WORKER_TIMEOUT_SECONDS,
-    max_receive_count=5,
-    consumer="inference_events",
-    batch_size=5,
-)
-QUEUES = (*QUEUES, INFERENCE_EVENTS_QUEUE)
-
-FUNCTIONS = (
-    *FUNCTIONS,
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(id="api", timeout_seconds=29, memory_mb=1024),
+    # Bounded concurrency protects the GPU provider from a burst of queued designs.
+    FunctionSpec(id="worker", timeout_seconds=WORKER_TIMEOUT_SECONDS, memory_mb=2048, max_concurrency=10),
+    # S3 inbox: notifications -> designs, and finished designs -> outbox/.
+    FunctionSpec(id="ingest", timeout_seconds=INGEST_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=5),
+    FunctionSpec(id="writeback", timeout_seconds=WRITEBACK_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=5),
+    # Delivers webhooks (docs/webhooks.md).
+    FunctionSpec(
+        id="dispatcher", timeout_seconds=DISPATCHER_TIMEOUT_SECONDS, memory_mb=512, max_concurrency=20
+    ),
+    # Runs the pipeline when a SageMaker async result is announced (docs/providers.md).
     FunctionSpec(
         id="inference_events", timeout_seconds=WORKER_TIMEOUT_SECONDS, memory_mb=2048, max_concurrency=5
     ),
 )
+
+
+def local_name(stage: str, resource_id: str) -> str:
+    """Physical name the embedded local cloud gives a resource."""
+    return f"roomcraft-{stage}-{resource_id}"

@@ -49,16 +49,20 @@ class UploadItem(Model):
     expires_at_epoch = NumberAttribute()
 
 
+def bind_model(model: type[Model], table_name: str, settings: Settings) -> None:
+    """Point a model at this deployment's table (and the emulator, on a laptop)."""
+    meta: Any = model.Meta
+    if meta.table_name == table_name and getattr(meta, "host", None) == settings.aws_endpoint_url:
+        return
+    meta.table_name = table_name
+    meta.host = settings.aws_endpoint_url
+    meta.region = settings.region
+    model._connection = None  # PynamoDB caches the connection with the old table
+
+
 def bind_models(settings: Settings) -> None:
-    """Point the models at this deployment's tables (and the emulator, on a laptop)."""
-    for model, table_name in ((DesignItem, settings.designs_table), (UploadItem, settings.uploads_table)):
-        meta: Any = model.Meta
-        if meta.table_name == table_name and getattr(meta, "host", None) == settings.aws_endpoint_url:
-            continue
-        meta.table_name = table_name
-        meta.host = settings.aws_endpoint_url
-        meta.region = settings.region
-        model._connection = None  # PynamoDB caches the connection with the old table
+    bind_model(DesignItem, settings.designs_table, settings)
+    bind_model(UploadItem, settings.uploads_table, settings)
 
 
 def _is_conditional_failure(error: Exception) -> bool:
@@ -220,17 +224,6 @@ class IngestItem(Model):
     status = UnicodeAttribute()
     document = UnicodeAttribute()
     expires_at_epoch = NumberAttribute()
-
-
-def bind_model(model: type[Model], table_name: str, settings: Settings) -> None:
-    """``bind_models`` for one model."""
-    meta: Any = model.Meta
-    if meta.table_name == table_name and getattr(meta, "host", None) == settings.aws_endpoint_url:
-        return
-    meta.table_name = table_name
-    meta.host = settings.aws_endpoint_url
-    meta.region = settings.region
-    model._connection = None
 
 
 class IngestRepository:

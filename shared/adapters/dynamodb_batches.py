@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
+from shared.adapters.dynamodb import bind_model
 from shared.domain.batches import Batch, BatchTally
 from shared.domain.errors import BatchNotFound, ConcurrentUpdate
 from shared.domain.status import DesignStatus
@@ -49,13 +49,7 @@ _OUTCOME_SETS = {
 
 
 def bind_batch_model(settings: Settings) -> None:
-    meta: Any = BatchItem.Meta
-    if meta.table_name == settings.batches_table and getattr(meta, "host", None) == settings.aws_endpoint_url:
-        return
-    meta.table_name = settings.batches_table
-    meta.host = settings.aws_endpoint_url
-    meta.region = settings.region
-    BatchItem._connection = None
+    bind_model(BatchItem, settings.batches_table, settings)
 
 
 def _conditional(error: Exception) -> bool:

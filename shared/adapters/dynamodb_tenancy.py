@@ -20,6 +20,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from shared.adapters.dynamodb import bind_model
 from shared.domain.clock import parse_iso
 from shared.domain.errors import ApiKeyNotFound, ConcurrentUpdate, TenantExists, TenantNotFound
 from shared.domain.quotas import REFUND_SCOPE, CounterChange
@@ -86,13 +87,7 @@ def bind_tenancy_models(settings: Settings) -> None:
         (ApiKeyItem, settings.api_keys_table),
         (UsageItem, settings.usage_table),
     ):
-        meta: Any = model.Meta
-        if meta.table_name == table_name and getattr(meta, "host", None) == settings.aws_endpoint_url:
-            continue
-        meta.table_name = table_name
-        meta.host = settings.aws_endpoint_url
-        meta.region = settings.region
-        model._connection = None
+        bind_model(model, table_name, settings)
 
 
 def _code(error: Exception) -> str | None:

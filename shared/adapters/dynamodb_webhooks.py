@@ -17,7 +17,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
-from shared.adapters.dynamodb import _is_conditional_failure, decode_cursor, encode_cursor
+from shared.adapters.dynamodb import _is_conditional_failure, bind_model, decode_cursor, encode_cursor
 from shared.domain.errors import ConcurrentUpdate
 from shared.domain.webhooks import (
     EndpointHealth,
@@ -60,13 +60,7 @@ def bind_webhook_models(settings: Settings) -> None:
         (WebhookEndpointItem, settings.webhook_endpoints_table),
         (WebhookMessageItem, settings.webhook_messages_table),
     ):
-        meta: Any = model.Meta
-        if meta.table_name == table_name and getattr(meta, "host", None) == settings.aws_endpoint_url:
-            continue
-        meta.table_name = table_name
-        meta.host = settings.aws_endpoint_url
-        meta.region = settings.region
-        model._connection = None
+        bind_model(model, table_name, settings)
 
 
 def _epoch(moment: datetime) -> float:

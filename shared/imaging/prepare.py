@@ -17,8 +17,10 @@ warning threshold is refused too, so the effective limit is ``min(max_pixels, MA
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from dataclasses import dataclass
+from functools import cache
 
 from PIL import Image, ImageFile
 
@@ -44,7 +46,7 @@ _PILLOW_FORMAT = {
     "TIFF": "TIFF",
     "BMP": "BMP",
     "AVIF": "AVIF",
-    "HEIC": "HEIF",  # only with a plugin such as pillow-heif registered
+    "HEIC": "HEIF",  # through pillow-heif, registered on first use
 }
 
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
@@ -69,7 +71,8 @@ class PreparedImage:
     width: int
     height: int
     source_format: str
-    """The type found by magic bytes: ``JPEG``, ``PNG``, ``WEBP``, ``GIF``, ``TIFF``, ``BMP``, ``AVIF``."""
+    """The type found by magic bytes: ``JPEG``, ``PNG``, ``WEBP``, ``GIF``, ``TIFF``, ``BMP``, ``AVIF``,
+    ``HEIC``."""
     source_width: int
     """Upright (after EXIF orientation) size of the original photo."""
     source_height: int
@@ -100,9 +103,28 @@ def sniff_image_type(data: bytes) -> str | None:
 
 
 def accepted_image_types() -> frozenset[str]:
-    """Sniffed types this process can decode (AVIF and HEIC depend on the Pillow build/plugins)."""
+    """Sniffed types this process can decode (AVIF depends on the Pillow build, HEIC on pillow-heif)."""
     Image.init()
-    return frozenset(kind for kind, pillow_format in _PILLOW_FORMAT.items() if pillow_format in Image.OPEN)
+    kinds = {kind for kind, pillow_format in _PILLOW_FORMAT.items() if pillow_format in Image.OPEN}
+    if "HEIC" not in kinds and _heif_plugin_installed():
+        kinds.add("HEIC")  # registered when the first HEIC arrives: see _register_heif
+    return frozenset(kinds)
+
+
+@cache
+def _heif_plugin_installed() -> bool:
+    return importlib.util.find_spec("pillow_heif") is not None
+
+
+@cache
+def _register_heif() -> None:
+    """Teach Pillow HEIC (iPhone photos) through pillow-heif. Imported on the first HEIC only: it
+    costs about 150 ms, which no other photo should pay at cold start."""
+    from pillow_heif import register_heif_opener
+
+    # libheif applies the container's rotation and mirroring while decoding and pillow-heif then
+    # resets the EXIF orientation, so read_orientation never turns a HEIC photo a second time.
+    register_heif_opener(thumbnails=False)
 
 
 def open_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[ImageFile.ImageFile, str]:
@@ -122,6 +144,8 @@ def open_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[ImageFi
     accepted = accepted_image_types()
     if kind is None or kind not in accepted:
         raise ImageUnsupportedType(_unsupported_message(data, kind, accepted), details={"detected": kind})
+    if kind == "HEIC":
+        _register_heif()
     try:
         image = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMAT[kind]])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:

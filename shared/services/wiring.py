@@ -49,7 +49,7 @@ def design_service() -> DesignService:
         upload_bucket=Bucket(settings.uploads_bucket),
         queue=GenerationQueue(settings.generate_queue_url),
         events=StatusEventBus(settings.event_bus_name),
-        check_image_url=partial(check_url, allow_loopback=settings.allow_loopback_urls),
+        check_image_url=partial(check_url, allow_loopback=settings.loopback_urls_allowed),
         check_webhook_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
         predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
         quota=metering(),
@@ -82,7 +82,7 @@ def generation_pipeline() -> GenerationPipeline:
         outputs=outputs_bucket(),
         events=StatusEventBus(settings.event_bus_name),
         fetcher=ImageUrlFetcher(
-            timeout=settings.fetch_timeout_seconds, allow_loopback=settings.allow_loopback_urls
+            timeout=settings.fetch_timeout_seconds, allow_loopback=settings.loopback_urls_allowed
         ),
         providers=partial(provider_for, settings=settings),
         checks=GenerationQueue(settings.generate_queue_url),

@@ -153,8 +153,8 @@ BUILDERS: dict[str, Callable[[], Sample]] = {
     "zip": lambda: Sample(b"PK\x03\x04" + b"\x00" * 200, "image_unsupported_type"),
     "svg": lambda: Sample(b'<svg xmlns="http://www.w3.org/2000/svg" width="9e9"/>', "image_unsupported_type"),
     "html_named_jpg": lambda: Sample(b"<html><script>alert(1)</script></html>", "image_unsupported_type"),
-    "heic_brand_without_decoder": lambda: Sample(
-        b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "image_unsupported_type"
+    "heic_brand_over_garbage": lambda: Sample(
+        b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "image_corrupt"
     ),
     "jpeg_truncated": lambda: Sample(_half(_save(_scene(), "JPEG")), "image_corrupt"),
     "png_truncated": lambda: Sample(_half(_save(_scene(), "PNG")), "image_corrupt"),

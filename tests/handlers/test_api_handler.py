@@ -128,3 +128,16 @@ def test_bad_list_parameters_are_422(aws: dict[str, Any]) -> None:
     assert (status, body["error"]["code"]) == (422, "validation_failed")
     status, _, body = call(http_api_event("GET", "/v1/designs", query="cursor=%%%"))
     assert (status, body["error"]["code"]) == (422, "validation_failed")
+
+
+def test_requests_still_run_after_something_cleared_the_event_loop(aws: dict[str, Any]) -> None:
+    import asyncio
+
+    async def nothing() -> None:
+        return None
+
+    asyncio.run(nothing())  # leaves this thread with no current loop, as Python 3.14 starts out
+    status, _, body = call(http_api_event("GET", "/v1/health"))
+    assert (status, body["status"]) == (200, "ok")
+    asyncio.get_event_loop().close()  # the handler's loop; the next request makes a new one
+    assert call(http_api_event("GET", "/v1/health"))[0] == 200

@@ -167,12 +167,37 @@ def test_non_images_are_unsupported(data: bytes, hint: str) -> None:
     assert caught.value.http_status == 415
 
 
-def test_heic_without_a_decoder_is_unsupported() -> None:
-    if "HEIC" in accepted_image_types():
-        pytest.skip("a HEIF plugin is registered in this environment")
-    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200
-    with pytest.raises(ImageUnsupportedType, match="HEIC"):
-        prepare(heic)
+def heic(image: Image.Image, **options: object) -> bytes:
+    """An iPhone-style HEIC, encoded by pillow-heif (HEVC through x265)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    return encode(image, "HEIF", quality=90, **options)
+
+
+def test_a_heic_photo_is_prepared_like_any_other() -> None:
+    assert "HEIC" in accepted_image_types()
+    data = heic(quadrants(640, 480))
+    assert sniff_image_type(data) == "HEIC"
+    prepared = prepare(data)
+    assert (prepared.source_format, prepared.width, prepared.height) == ("HEIC", 640, 480)
+    assert_colours(quadrant_colours(decode(prepared)), (RED, GREEN, BLUE, WHITE))
+
+
+def test_a_heic_photo_taken_sideways_comes_out_upright_once() -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # the camera was turned: show rotated 90 degrees clockwise
+    prepared = prepare(heic(quadrants(640, 480), exif=exif.tobytes()))
+    assert (prepared.width, prepared.height) == (480, 640)
+    assert (prepared.source_width, prepared.source_height) == (480, 640)
+    # Rotated clockwise: the bottom-left (blue) quadrant is now top-left, red top-right.
+    assert_colours(quadrant_colours(decode(prepared)), (BLUE, RED, WHITE, GREEN))
+
+
+def test_a_heic_brand_over_garbage_is_corrupt_not_a_crash() -> None:
+    garbage = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200
+    with pytest.raises(ImageCorrupt, match="HEIC"):
+        prepare(garbage)
 
 
 @pytest.mark.skipif(not features.check("avif"), reason="Pillow built without AVIF")

@@ -119,3 +119,24 @@ def test_dns_answers_for_private_addresses_are_refused(monkeypatch: pytest.Monke
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     with pytest.raises(ImageUrlRefused, match=r"169\.254\.169\.254"):
         safe_http._CheckedBackend(allow_loopback=False).connect_tcp("metadata.example.com", 443)
+
+
+def test_a_deployed_function_never_honours_local_loopback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared.services import wiring
+    from shared.settings import Settings, get_settings
+
+    assert Settings(allow_loopback_urls=True).loopback_urls_allowed
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "roomcraft-prod-api")
+    assert not Settings(allow_loopback_urls=True).loopback_urls_allowed
+    # The design service checks image URLs (and webhook URLs) with that rule, not the raw setting.
+    monkeypatch.setenv("ROOMCRAFT_ALLOW_LOOPBACK_URLS", "true")
+    get_settings.cache_clear()
+    wiring.reset()
+    try:
+        with pytest.raises(ImageUrlRefused):
+            wiring.design_service()._check_image_url("http://127.0.0.1:8000/room.jpg")
+    finally:
+        get_settings.cache_clear()
+        wiring.reset()

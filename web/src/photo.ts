@@ -1,6 +1,7 @@
 // Checks on a chosen photo before anything is uploaded, and the small copy kept for "before".
 
-/** What the pipeline decodes (the API also issues slots for HEIC/AVIF, which it cannot read yet). */
+/** What this app can show as the "before" picture in every browser. The API also takes HEIC (iPhone)
+ * and AVIF photos, but most browsers cannot draw HEIC, so the app asks for these three. */
 export const ACCEPTED_TYPES: Readonly<Record<string, string>> = {
   "image/jpeg": "JPEG",
   "image/png": "PNG",
