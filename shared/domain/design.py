@@ -142,6 +142,10 @@ class Design(BaseModel):
     webhook_url: str | None = None
     predictions: Predictions | None = None
     """Set when the provider completes later (callback or polling); ``prediction_id`` is its first id."""
+    status_event: str | None = None
+    """The event that announces the current status (JSON), written in the same item write as the
+    status: a one-entry outbox. A delivery that may have died between that write and the publish
+    sends it again, with the same ``event_id`` (docs/events.md)."""
 
     def transition(
         self,

@@ -64,3 +64,18 @@ def design_event(
         error=design.error,
         webhook_url=design.webhook_url,
     )
+
+
+def with_status_event(
+    design: Design, previous: DesignStatus | None, outputs: tuple[OutputSummary, ...] = ()
+) -> tuple[Design, DesignEventDetail]:
+    """``design`` carrying the event that announces its status, to be stored with it, and that event."""
+    event = design_event(design, previous=previous, outputs=outputs)
+    return design.model_copy(update={"status_event": event.model_dump_json()}), event
+
+
+def stored_status_event(design: Design) -> DesignEventDetail | None:
+    """The event stored with the design's current status (None for designs stored before it was kept)."""
+    if design.status_event is None:
+        return None
+    return DesignEventDetail.model_validate_json(design.status_event)

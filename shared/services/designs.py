@@ -19,7 +19,7 @@ from shared.domain.errors import (
     ValidationFailed,
     WebhookUrlRefused,
 )
-from shared.domain.events import design_event
+from shared.domain.events import stored_status_event, with_status_event
 from shared.domain.ids import new_id, new_secret_token
 from shared.domain.inbox import belongs_to
 from shared.domain.messages import GenerationMessage
@@ -202,9 +202,10 @@ class DesignService:
 
     def submit(self, design: Design) -> None:
         """Store a drafted design, queue it for the worker and announce it."""
+        design, event = with_status_event(design, None)
         self._designs.create(design)
         self._queue.enqueue(GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id))
-        self._events.publish(design_event(design, previous=None))
+        self._events.publish(event)
 
     def get(self, tenant_id: str, design_id: str) -> Design:
         return self._designs.get(tenant_id, design_id)
@@ -219,18 +220,25 @@ class DesignService:
         for _ in range(5):
             design = self._designs.get(tenant_id, design_id)
             if design.status is DesignStatus.CANCELED:
-                self._settle(design)  # idempotent: completes a settlement an earlier call did not finish
+                # A repeated cancel: an earlier call may have died after the write. Its event goes
+                # again (same event_id, consumers deduplicate) and the settlement completes.
+                event = stored_status_event(design)
+                if event is not None:
+                    self._events.publish(event)
+                self._settle(design)
                 return design
             if design.status.is_terminal or design.status is DesignStatus.FINALIZING:
                 raise DesignNotCancelable(
                     f"design {design_id} is {design.status.value} and can no longer be canceled"
                 )
-            canceled = design.transition(DesignStatus.CANCELED, now=self._clock())
+            canceled, event = with_status_event(
+                design.transition(DesignStatus.CANCELED, now=self._clock()), design.status
+            )
             try:
                 self._designs.save_if_unchanged(design, canceled)
             except ConcurrentUpdate:
                 continue  # the worker moved it on meanwhile: look again
-            self._events.publish(design_event(canceled, previous=design.status))
+            self._events.publish(event)
             self._cancel_predictions(canceled)
             self._settle(canceled)
             return canceled

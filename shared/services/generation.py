@@ -29,7 +29,7 @@ from shared.domain.errors import (
     ProviderTimeout,
     RoomcraftError,
 )
-from shared.domain.events import OutputSummary, design_event
+from shared.domain.events import OutputSummary, stored_status_event, with_status_event
 from shared.domain.ids import new_id
 from shared.domain.messages import GenerationMessage
 from shared.domain.ports import DesignStore, EventSink, ImageFetcher, ObjectStore, OutputStore
@@ -163,6 +163,8 @@ class GenerationPipeline:
         except DesignNotFound:
             logger.warning("design not found; dropping message", extra={"design_id": message.design_id})
             return RunResult.MISSING
+        if receive_count > 1:
+            self._announce_again(design)
         if design.status.is_terminal:
             if design.status is not DesignStatus.SUCCEEDED and design.predictions is not None:
                 # Canceled through the API, or failed by a callback there; the API holds no provider
@@ -486,9 +488,10 @@ class GenerationPipeline:
         self, design: Design, target: DesignStatus, *, expected: float | None = None, **changes: object
     ) -> Design:
         updated = design.transition(target, now=self._clock(), expected_seconds=expected, **changes)
-        self._save(design, updated)
         outputs = output_summaries(updated, self._outputs.url_for) if target is DesignStatus.SUCCEEDED else ()
-        self._events.publish(design_event(updated, previous=design.status, outputs=outputs))
+        updated, event = with_status_event(updated, design.status, outputs)
+        self._save(design, updated)
+        self._events.publish(event)
         logger.info(
             "design moved", extra={"design_id": design.design_id, "from": design.status, "to": target}
         )
@@ -509,16 +512,26 @@ class GenerationPipeline:
         current = self._designs.get(design.tenant_id, design.design_id)
         if current.status.is_terminal:
             return
-        failed = current.fail(code, message, now=self._clock())
+        failed, event = with_status_event(current.fail(code, message, now=self._clock()), current.status)
         try:
             self._save(current, failed)
         except _Stop:
             return
-        self._events.publish(design_event(failed, previous=current.status))
+        self._events.publish(event)
         logger.info("design failed", extra={"design_id": design.design_id, "code": code})
         if current.predictions is not None:
             self._cancel_predictions(current.provider, current.predictions.outstanding)
         self._settle(failed)
+
+    def _announce_again(self, design: Design) -> None:
+        """A redelivery: the last attempt may have died between a status write and its event.
+        Send the stored event again; consumers deduplicate on its ``event_id``."""
+        event = stored_status_event(design)
+        if event is not None:
+            self._events.publish(event)
+            logger.info(
+                "status event sent again", extra={"design_id": design.design_id, "event_id": event.event_id}
+            )
 
     def _settle(self, design: Design) -> None:
         """Tell the terminal hook (quota refund for our failures, batch counting) the design finished."""

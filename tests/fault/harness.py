@@ -376,10 +376,23 @@ class Scenario:
         self._http.close()
         terminal = [d for d, s in statuses.items() if s in TERMINAL]
         calls = self.provider.calls
-        event_ids = Counter(e.event_id for e in self.recorder.events if e.design_id in statuses)
+        events = [e for e in self.recorder.events if e.design_id in statuses]
+        event_ids = Counter(e.event_id for e in events)
         sqs = client("sqs")
         webhook_duplicates: int | str = "n/a (no webhook receiver in this scenario)"
         details: dict[str, Any] = {"not_terminal": {d: s for d, s in statuses.items() if s not in TERMINAL}}
+        # Events are at least once (a redelivery sends the stored status event again, with its id):
+        # a repeat is counted, not forbidden; a status announced under two ids, or a final status
+        # never announced, would be a fault.
+        ids_per_status: dict[tuple[str, str], set[str]] = {}
+        for event in events:
+            ids_per_status.setdefault((event.design_id, str(event.status)), set()).add(event.event_id)
+        details["events"] = {
+            "conflicting": sum(len(ids) - 1 for ids in ids_per_status.values()),
+            "missing": sorted(
+                f"{d} {s}" for d, s in statuses.items() if s in TERMINAL and (d, s) not in ids_per_status
+            ),
+        }
         if self.receiver is not None:
             delivered: Counter[str] = Counter()
             kinds: set[tuple[str, str]] = set()

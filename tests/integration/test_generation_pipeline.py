@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.adapters.dynamodb import DesignRepository
-from shared.adapters.eventbridge import StatusEventBus
+from shared.adapters.eventbridge import EventPublishFailed, StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.domain.design import Brief, Design, SourceImage
 from shared.domain.errors import DesignBusy, ProviderUnavailable
@@ -266,3 +266,44 @@ def test_output_metadata_marks_the_preview(world: World) -> None:
     assert head["Metadata"]["preview"] == "true"
     assert head["CacheControl"] == "public, max-age=31536000, immutable"
     assert design.storage_token in full.key
+
+
+class EventBridgeRefusesOnce(RecordingEvents):
+    """PutEvents fails for one status after the status write succeeded (throttling, an outage)."""
+
+    def __init__(self, bus: StatusEventBus, status: str) -> None:
+        super().__init__(bus)
+        self._refuse = status
+
+    def publish(self, detail: DesignEventDetail) -> None:
+        if detail.status.value == self._refuse:
+            self._refuse = ""
+            raise EventPublishFailed("ThrottlingException: rate exceeded")
+        super().publish(detail)
+
+
+@pytest.mark.parametrize("status", ["preparing", "finalizing", "succeeded"])
+def test_a_status_event_lost_after_its_write_is_sent_on_redelivery(world: World, status: str) -> None:
+    world.events = EventBridgeRefusesOnce(StatusEventBus(world.settings.event_bus_name), status)
+    provider = CountingProvider()
+    design, message = world.queued_design(room_photo())
+    with pytest.raises(EventPublishFailed):
+        world.pipeline(provider).run(message)  # the status is stored, its event is not sent
+    assert status not in world.statuses(design.design_id)
+    world.pipeline(provider).run(message, receive_count=2)  # SQS delivers the message again
+    assert world.statuses(design.design_id).count(status) == 1
+    assert world.statuses(design.design_id)[-1] == "succeeded"
+    assert provider.calls == 1
+    if status == "succeeded":  # the event sent late is the one stored with the status, to the byte
+        (sent,) = [e for e in world.events.published if e.status.value == status]
+        assert sent.model_dump_json() == world.designs.get("tnt_a", design.design_id).status_event
+
+
+def test_redeliveries_resend_the_current_status_event_with_the_same_id(world: World) -> None:
+    _, message = world.queued_design(room_photo())
+    pipeline = world.pipeline(CountingProvider())
+    assert pipeline.run(message) is RunResult.SUCCEEDED
+    assert pipeline.run(message, receive_count=2) is RunResult.ALREADY_DONE
+    succeeded = [e for e in world.events.published if e.status is DesignStatus.SUCCEEDED]
+    assert len(succeeded) == 2
+    assert succeeded[0] == succeeded[1]  # consumers deduplicate on event_id (webhooks do)

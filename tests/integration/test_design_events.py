@@ -1,0 +1,68 @@
+"""Status events from the design service: stored with the status, sent again when a call is retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from shared.adapters.eventbridge import EventPublishFailed
+from shared.domain.events import DesignEventDetail, stored_status_event
+from shared.domain.status import DesignStatus
+from shared.services import wiring
+from shared.services.designs import DesignRequest
+from tests.conftest import room_photo
+
+TENANT = "tnt_default"
+
+
+class EventBridgeRefusesOnce:
+    def __init__(self, status: DesignStatus) -> None:
+        self.sent: list[DesignEventDetail] = []
+        self._refuse: DesignStatus | None = status
+
+    def publish(self, detail: DesignEventDetail) -> None:
+        if detail.status is self._refuse:
+            self._refuse = None
+            raise EventPublishFailed("InternalFailure: try again")
+        self.sent.append(detail)
+
+
+def queued_design(aws: dict[str, Any]) -> str:
+    service = wiring.design_service()
+    slot = service.create_upload(TENANT, content_type="image/jpeg")
+    boto3.client("s3").put_object(
+        Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()
+    )
+    request = DesignRequest(upload_id=slot.upload.upload_id, room_type="bedroom", style="japandi", seed=1)
+    return service.create(TENANT, request).design_id
+
+
+def test_the_queued_event_is_stored_with_the_new_design(aws: dict[str, Any]) -> None:
+    design = wiring.design_service().get(TENANT, queued_design(aws))
+    event = stored_status_event(design)
+    assert event is not None
+    assert (event.status, event.previous_status, event.event_id) == (
+        DesignStatus.QUEUED,
+        None,
+        f"{design.design_id}.v1",
+    )
+
+
+def test_a_cancel_whose_event_was_lost_sends_it_when_the_client_retries(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    design_id = queued_design(aws)
+    service = wiring.design_service()
+    events = EventBridgeRefusesOnce(DesignStatus.CANCELED)
+    monkeypatch.setattr(service, "_events", events)
+    with pytest.raises(EventPublishFailed):
+        service.cancel(TENANT, design_id)  # stored as canceled; EventBridge refused the event
+    stored = service.get(TENANT, design_id)
+    assert stored.status is DesignStatus.CANCELED
+    assert events.sent == []
+    assert service.cancel(TENANT, design_id).status is DesignStatus.CANCELED  # the retry
+    (sent,) = events.sent
+    assert sent.model_dump_json() == stored.status_event
+    assert (sent.status, sent.previous_status) == (DesignStatus.CANCELED, DesignStatus.QUEUED)
