@@ -67,10 +67,10 @@ def child_environment(emulator_env: dict[str, str], function_id: str) -> dict[st
     }
 
 
-def api_event(path: str) -> dict[str, Any]:
+def api_event(path: str, api_key: str) -> dict[str, Any]:
     from tests.handlers.events import http_api_event
 
-    return http_api_event("GET", path)
+    return http_api_event("GET", path, api_key=api_key)
 
 
 def worker_event(message: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +227,8 @@ def run(runs: int = 7, warm: int = 3, seed: int = 8) -> dict[str, Any]:
 
         def events_for(function_id: str) -> list[dict[str, Any]]:
             if function_id == "api":
-                return [api_event(f"/v1/designs/{api_design}") for _ in range(per_probe)]
+                key = env["ROOMCRAFT_LOCAL_API_KEY"]
+                return [api_event(f"/v1/designs/{api_design}", key) for _ in range(per_probe)]
             if function_id == "worker":
                 return [worker_event(queue.pop()) for _ in range(per_probe)]
             return []  # an entry point this benchmark does not know how to invoke yet

@@ -17,7 +17,8 @@ from shared.local.provision import provision_resources
 
 @contextmanager
 def emulator(stage: str = "bench") -> Iterator[dict[str, str]]:
-    """A provisioned moto server; yields the environment handlers need, also set in ``os.environ``."""
+    """A provisioned moto server with the default tenant; yields the environment handlers need (and
+    that tenant's API key as ``ROOMCRAFT_LOCAL_API_KEY``), also set in ``os.environ``."""
     from shared.services import wiring
 
     server = MotoServer()
@@ -32,9 +33,15 @@ def emulator(stage: str = "bench") -> Iterator[dict[str, str]]:
             "ROOMCRAFT_STAGE": stage,
             "ROOMCRAFT_AWS_ENDPOINT_URL": server.url,
             "ROOMCRAFT_CDN_BASE_URL": "https://cdn.bench.invalid",
+            # Benchmarks create hundreds of designs a day: the GPU-bill cap is not what is measured.
+            "ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP": "1000000",
         }
         os.environ.update(env)
         wiring.reset()
+        from shared.local.tenants import PINNED_KEY_ENV, seed_development_tenant
+
+        # The default tenant with the local cloud's generous limits, and its key for API events.
+        env[PINNED_KEY_ENV] = os.environ[PINNED_KEY_ENV] = seed_development_tenant()
         yield env
     finally:
         server.stop()

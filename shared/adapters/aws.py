@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from shared.settings import get_settings
@@ -30,8 +31,23 @@ _LOCK = threading.Lock()
 
 
 @cache
+def botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+@cache
 def session() -> boto3.session.Session:
-    return boto3.session.Session()
+    return boto3.session.Session(botocore_session=botocore_session())
+
+
+def share_session_with_pynamodb(connection: Any) -> None:
+    """PynamoDB gives each model's connection a botocore session of its own, and every new session
+    parses DynamoDB's service model again (about 100 ms per table at cold start; the API touches
+    four tables on its first request). Give ``connection`` (a PynamoDB ``Connection``) this
+    container's session, and create its client now, under the lock that guards that session."""
+    with _LOCK:
+        connection._local.session = botocore_session()  # PynamoDB has no option for it
+        connection.client  # noqa: B018 - created now, not later outside the lock
 
 
 class LazyClient:
@@ -71,6 +87,7 @@ def reset_clients() -> None:
     """Forget cached clients (the local cloud calls this after it changes the settings)."""
     client.cache_clear()
     session.cache_clear()
+    botocore_session.cache_clear()
 
 
 def uncached_client(service: str, *, read_timeout: float, endpoint_url: str | None = None) -> Any:

@@ -16,6 +16,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
+from shared.adapters.aws import share_session_with_pynamodb
 from shared.domain.design import Design
 from shared.domain.errors import ConcurrentUpdate, DesignNotFound, UploadNotFound, ValidationFailed
 from shared.domain.inbox import IngestRecord, IngestStatus
@@ -58,6 +59,7 @@ def bind_model(model: type[Model], table_name: str, settings: Settings) -> None:
     meta.host = settings.aws_endpoint_url
     meta.region = settings.region
     model._connection = None  # PynamoDB caches the connection with the old table
+    share_session_with_pynamodb(model._get_connection().connection)
 
 
 def bind_models(settings: Settings) -> None:

@@ -87,3 +87,20 @@ def test_status_events_reach_the_webhook_queue_through_the_rule(aws: dict[str, A
     assert events[0]["source"] == "roomcraft"
     assert events[1]["detail"]["event_id"] == "dsn_1.v2"
     assert events[1]["detail"]["previous_status"] == "queued"
+
+
+def test_every_table_model_shares_the_containers_botocore_session(aws: dict[str, Any]) -> None:
+    """One parse of DynamoDB's service model per container, not one per table (bench: cold start)."""
+    from shared.adapters.aws import botocore_session
+    from shared.adapters.dynamodb import DesignItem, UploadItem, bind_models
+    from shared.adapters.dynamodb_tenancy import ApiKeyItem, TenantItem, UsageItem, bind_tenancy_models
+    from shared.settings import get_settings
+
+    models = (DesignItem, UploadItem, ApiKeyItem, TenantItem, UsageItem)
+    for model in models:
+        model.Meta.table_name = "not-bound-yet"  # as in a new container
+    bind_models(get_settings())
+    bind_tenancy_models(get_settings())
+    connections = [model._get_connection().connection for model in models]
+    assert {id(c.session) for c in connections} == {id(botocore_session())}
+    assert all(c._client is not None for c in connections)  # made under the session's lock
