@@ -28,12 +28,24 @@ def _progress_line(design: dict[str, Any]) -> None:
     _say(f"  {design['status']:<11} {design['progress'] * 100:5.1f}%{eta}")
 
 
+MAX_BATCH = 50
+"""``POST /v1/batches`` takes up to this many designs."""
+
+
 def stage(args: argparse.Namespace) -> int:
     from shared.local.client import ApiError, RoomcraftClient
 
-    photo = Path(args.photo)
-    if not photo.is_file():
-        _say(f"error: no such photo: {photo}")
+    photos = [Path(p) for p in args.photo]
+    styles = [s.strip() for s in args.style.split(",") if s.strip()]
+    for photo in photos:
+        if not photo.is_file():
+            _say(f"error: no such photo: {photo}")
+            return EXIT_USAGE
+    if not styles:
+        _say("error: --style names no style")
+        return EXIT_USAGE
+    if len(photos) * len(styles) > MAX_BATCH:
+        _say(f"error: {len(photos)} photo(s) x {len(styles)} style(s) is over {MAX_BATCH} designs")
         return EXIT_USAGE
     if args.api_url is None and args.provider:
         # The local cloud runs the provider here: check its configuration before uploading anything.
@@ -63,13 +75,16 @@ def stage(args: argparse.Namespace) -> int:
             _say(f"  ready in {time.monotonic() - started:.1f} s: API {api_url}, emulator {cloud.moto.url}")
         client = RoomcraftClient(api_url, api_key=api_key)
         stack.callback(client.close)
+        if len(photos) * len(styles) > 1:
+            return _stage_batch(client, photos, styles, args)
+        photo = photos[0]
         try:
             _say(f"Uploading {photo}…")
             upload_id = client.upload(photo)
             design = client.create_design(
                 upload_id=upload_id,
                 room_type=args.room_type,
-                style=args.style,
+                style=styles[0],
                 palette=args.palette,
                 prompt=args.prompt,
                 variants=args.variants,
@@ -88,21 +103,76 @@ def stage(args: argparse.Namespace) -> int:
             problem = design.get("error") or {}
             _say(f"error: design {design['status']}: {problem.get('code')}: {problem.get('message')}")
             return EXIT_DESIGN_FAILED
-        out_dir = Path(args.out) / design["id"]
-        files = client.download_outputs(design, out_dir)
-        (out_dir / "design.json").write_text(json.dumps(design, indent=2))
         _say(f"Succeeded in {design.get('provider_seconds') or 0:.2f} s of provider time. Results:")
-        for output in design["outputs"]:
-            marker = " (PREVIEW: offline provider, not a real model)" if output["preview"] else ""
-            _say(f"  variant {output['index']}: {output['url']}{marker}")
-        for path in files:
-            _say(f"  wrote {path}")
-        _say(f"  wrote {out_dir / 'design.json'}")
+        _save_results(client, design, Path(args.out) / design["id"])
     return EXIT_OK
 
 
+def _save_results(client: Any, design: dict[str, Any], out_dir: Path) -> None:
+    files = client.download_outputs(design, out_dir)
+    (out_dir / "design.json").write_text(json.dumps(design, indent=2))
+    for output in design["outputs"]:
+        marker = " (PREVIEW: offline provider, not a real model)" if output["preview"] else ""
+        _say(f"  variant {output['index']}: {output['url']}{marker}")
+    for path in files:
+        _say(f"  wrote {path}")
+    _say(f"  wrote {out_dir / 'design.json'}")
+
+
+def _stage_batch(client: Any, photos: list[Path], styles: list[str], args: argparse.Namespace) -> int:
+    """Several photos and/or styles: one batch (all designs or none against the quota)."""
+    from shared.local.client import ApiError
+
+    try:
+        uploads = []
+        for photo in photos:
+            _say(f"Uploading {photo}…")
+            uploads.append(client.upload(photo))
+        brief = {
+            "room_type": args.room_type,
+            "palette": args.palette,
+            "prompt": args.prompt,
+            "variants": args.variants,
+            "seed": args.seed,
+            "provider": args.provider,
+        }
+        batch = client.create_batch(
+            defaults={k: v for k, v in brief.items() if v is not None},
+            designs=[{"upload_id": u, "style": style} for u in uploads for style in styles],
+        )
+        _say(f"Batch {batch['id']} accepted: {batch['total']} designs")
+        batch = client.wait_batch(batch["id"], timeout=args.timeout, on_update=_batch_progress_line)
+    except (ApiError, TimeoutError) as error:
+        _say(f"error: {error}")
+        return EXIT_DESIGN_FAILED
+    out_root = Path(args.out) / batch["id"]
+    failed = 0
+    for view in batch["designs"]:
+        name = f"{view['brief']['style']} ({view['id']})"
+        if view["status"] != "succeeded":
+            failed += 1
+            problem = view.get("error") or {}
+            _say(f"{name}: {view['status']}: {problem.get('code')}: {problem.get('message')}")
+            continue
+        _say(f"{name}: succeeded")
+        _save_results(client, client.get_design(view["id"]), out_root / view["id"])
+    (out_root / "batch.json").parent.mkdir(parents=True, exist_ok=True)
+    (out_root / "batch.json").write_text(json.dumps(batch, indent=2))
+    _say(f"  wrote {out_root / 'batch.json'}")
+    if failed:
+        _say(f"error: {failed} of {batch['total']} designs did not succeed")
+        return EXIT_DESIGN_FAILED
+    return EXIT_OK
+
+
+def _batch_progress_line(batch: dict[str, Any]) -> None:
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(batch["counts"].items()) if n)
+    eta = f", eta {batch['eta']}" if batch.get("eta") else ""
+    _say(f"  {batch['finished']}/{batch['total']} finished, {batch['progress'] * 100:5.1f}% ({counts}){eta}")
+
+
 def demo(args: argparse.Namespace) -> int:
-    args.photo = str(SAMPLE_PHOTO)
+    args.photo = [str(SAMPLE_PHOTO)]
     return stage(args)
 
 
@@ -209,7 +279,11 @@ def inbox_drop(args: argparse.Namespace) -> int:
 
 def _add_brief_options(parser: argparse.ArgumentParser, *, room_type: str, style: str, variants: int) -> None:
     parser.add_argument("--room-type", default=room_type, help=f"room type id (default {room_type})")
-    parser.add_argument("--style", default=style, help=f"style id (default {style}); see GET /v1/styles")
+    parser.add_argument(
+        "--style",
+        default=style,
+        help=f"style id (default {style}), or several separated by commas for a batch; see GET /v1/styles",
+    )
     parser.add_argument("--palette", help='comma-separated hex colours, e.g. "#f5f0e6,#8a9a5b"')
     parser.add_argument("--prompt", help="free text added to the brief")
     parser.add_argument("--variants", type=int, default=variants, help="how many images (1-4)")
@@ -225,8 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="roomcraft", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    stage_parser = commands.add_parser("stage", help="stage one room photo end to end")
-    stage_parser.add_argument("photo", help="path to a room photo (JPEG, PNG or WebP)")
+    stage_parser = commands.add_parser(
+        "stage", help="stage a room photo end to end (several photos or styles: one batch)"
+    )
+    stage_parser.add_argument(
+        "photo", nargs="+", help="room photo(s): JPEG, PNG, WebP, HEIC, AVIF, GIF, TIFF or BMP"
+    )
     _add_brief_options(stage_parser, room_type="living_room", style="scandinavian", variants=1)
     stage_parser.set_defaults(run=stage)
 
@@ -290,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before any import makes a logger: the local cloud runs the handlers in this process, and
+    # their INFO lines would bury the command's own output (POWERTOOLS_LOG_LEVEL=INFO shows them).
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     args = build_parser().parse_args(argv)
     code: int = args.run(args)
     return code

@@ -84,6 +84,40 @@ class RoomcraftClient:
             time.sleep(delay)
             delay = min(delay * 1.5, 2.0)
 
+    def create_batch(
+        self, *, designs: list[dict[str, Any]], defaults: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self._call("POST", "/v1/batches", json={"defaults": defaults or {}, "designs": designs})
+
+    def get_batch(self, batch_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/batches/{batch_id}")
+
+    def wait_batch(
+        self,
+        batch_id: str,
+        *,
+        timeout: float = 300.0,
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Poll with back-off until every design of the batch is terminal."""
+        deadline = time.monotonic() + timeout
+        delay = 0.2
+        last_seen: tuple[int, float] | None = None
+        while True:
+            batch = self.get_batch(batch_id)
+            seen = (batch["finished"], batch["progress"])
+            if on_update and seen != last_seen:
+                on_update(batch)
+            last_seen = seen
+            if batch["status"] == "completed":
+                return batch
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"batch {batch_id}: {batch['finished']} of {batch['total']} done after {timeout:.0f} s"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 2.0)
+
     def download_outputs(self, design: dict[str, Any], out_dir: Path) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []

@@ -74,6 +74,53 @@ def test_unknown_style_exits_one_before_any_work(tmp_path: Path, capsys: pytest.
     assert "unknown_style" in capsys.readouterr().out
 
 
+def test_several_styles_are_one_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    photo = tmp_path / "room.jpg"
+    photo.write_bytes(room_photo())
+    code = main(
+        ["stage", str(photo), "--style", "japandi, coastal", "--seed", "3", "--out", str(tmp_path / "out")]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    [batch_dir] = (tmp_path / "out").iterdir()
+    batch = json.loads((batch_dir / "batch.json").read_text())
+    assert (batch["status"], batch["total"], batch["counts"]["succeeded"]) == ("completed", 2, 2)
+    assert sorted(d["brief"]["style"] for d in batch["designs"]) == ["coastal", "japandi"]
+    for view in batch["designs"]:
+        assert (batch_dir / view["id"] / "variant-0-full.jpg").is_file()
+    assert "2/2 finished" in printed
+
+
+def test_a_batch_with_a_bad_photo_keeps_the_good_results_and_exits_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, bad = tmp_path / "good.jpg", tmp_path / "bad.jpg"
+    good.write_bytes(room_photo())
+    bad.write_text("a text file named like a photo")
+    code = main(
+        ["stage", str(good), str(bad), "--style", "industrial,bohemian", "--out", str(tmp_path / "out")]
+    )
+    printed = capsys.readouterr().out
+    assert code == 1, printed
+    [batch_dir] = (tmp_path / "out").iterdir()
+    batch = json.loads((batch_dir / "batch.json").read_text())
+    assert (batch["counts"]["succeeded"], batch["counts"]["failed"]) == (2, 2)
+    written = sorted(p.name for p in batch_dir.iterdir() if p.is_dir())
+    assert written == sorted(d["id"] for d in batch["designs"] if d["status"] == "succeeded")
+    assert printed.count("failed: image_unsupported_type") == 2
+    assert "2 of 4 designs did not succeed" in printed
+
+
+def test_more_than_fifty_designs_exit_two_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = tmp_path / "room.jpg"
+    photo.write_bytes(room_photo())
+    styles = ",".join(["japandi"] * 51)
+    assert main(["stage", str(photo), "--style", styles]) == 2
+    assert "over 50 designs" in capsys.readouterr().out
+
+
 def test_dev_serves_the_api_and_docs_then_stops_cleanly_on_ctrl_c() -> None:
     port = free_port()
     process = subprocess.Popen(
