@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,21 @@ def wait_for_unique(receiver: Receiver, count: int, timeout: float = 90.0) -> di
         delivered = {r.webhook_id: r for r in receiver.delivered()}
         if len(delivered) >= count or time.monotonic() > deadline:
             return delivered
+        time.sleep(0.2)
+
+
+def wait_for_log(
+    client: RoomcraftClient,
+    endpoint_id: str,
+    done: Callable[[list[dict[str, Any]]], bool],
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """The endpoint's delivery log, once ``done`` holds for it (or the timeout passed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = client._call("GET", f"/v1/webhook-endpoints/{endpoint_id}/deliveries", params={"limit": 100})
+        if done(log["data"]) or time.monotonic() > deadline:
+            return log
         time.sleep(0.2)
 
 
@@ -108,7 +123,9 @@ def test_nothing_is_lost_when_the_receiver_fails_at_first(
     retried = [r.webhook_id for r in receiver.requests() if r.answered >= 300]
     assert retried
     assert set(retried) <= set(delivered)
-    log = client._call("GET", f"/v1/webhook-endpoints/{endpoint_id}/deliveries", params={"limit": 100})
+    # The receiver counts a 200 it sent after the sender's timeout (the slow reply) as delivered;
+    # the sender logged a timeout and its retry lands a few seconds later: wait for the log.
+    log = wait_for_log(client, endpoint_id, lambda data: {d["status"] for d in data} == {"delivered"})
     assert {d["status"] for d in log["data"]} == {"delivered"}
     assert max(len(d["attempts"]) for d in log["data"]) > 1
     outcomes = {a["outcome"] for d in log["data"] for a in d["attempts"]}
