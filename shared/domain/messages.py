@@ -14,3 +14,6 @@ class GenerationMessage(BaseModel):
     design_id: str
     check: str | None = None
     """Set on a delayed "check the prediction" message: the token the design expects (stale ones drop)."""
+    announce: bool = False
+    """Set when the API could not send the design's ``design.queued`` event: the worker sends the
+    stored one before it starts (docs/events.md)."""

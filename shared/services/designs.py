@@ -204,8 +204,20 @@ class DesignService:
         """Store a drafted design, queue it for the worker and announce it."""
         design, event = with_status_event(design, None)
         self._designs.create(design)
-        self._queue.enqueue(GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id))
-        self._events.publish(event)
+        # Announced before it is queued, so design.queued comes first. If EventBridge refuses it,
+        # the design is still accepted (a 500 would make clients retry into a second design): the
+        # message asks the worker to send the stored event.
+        try:
+            self._events.publish(event)
+            announced = True
+        except Exception:
+            logger.exception(
+                "design.queued not sent; the worker sends it", extra={"event_id": event.event_id}
+            )
+            announced = False
+        self._queue.enqueue(
+            GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id, announce=not announced)
+        )
 
     def get(self, tenant_id: str, design_id: str) -> Design:
         return self._designs.get(tenant_id, design_id)

@@ -163,7 +163,7 @@ class GenerationPipeline:
         except DesignNotFound:
             logger.warning("design not found; dropping message", extra={"design_id": message.design_id})
             return RunResult.MISSING
-        if receive_count > 1:
+        if receive_count > 1 or message.announce:
             self._announce_again(design)
         if design.status.is_terminal:
             if design.status is not DesignStatus.SUCCEEDED and design.predictions is not None:
@@ -524,8 +524,9 @@ class GenerationPipeline:
         self._settle(failed)
 
     def _announce_again(self, design: Design) -> None:
-        """A redelivery: the last attempt may have died between a status write and its event.
-        Send the stored event again; consumers deduplicate on its ``event_id``."""
+        """A redelivery (the last attempt may have died between a status write and its event), or
+        a design whose ``design.queued`` the API could not send: send the stored event again;
+        consumers deduplicate on its ``event_id``."""
         event = stored_status_event(design)
         if event is not None:
             self._events.publish(event)

@@ -9,6 +9,7 @@ import pytest
 
 from shared.adapters.eventbridge import EventPublishFailed
 from shared.domain.events import DesignEventDetail, stored_status_event
+from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
 from shared.services import wiring
 from shared.services.designs import DesignRequest
@@ -66,3 +67,32 @@ def test_a_cancel_whose_event_was_lost_sends_it_when_the_client_retries(
     (sent,) = events.sent
     assert sent.model_dump_json() == stored.status_event
     assert (sent.status, sent.previous_status) == (DesignStatus.CANCELED, DesignStatus.QUEUED)
+
+
+def test_a_design_whose_queued_event_was_refused_is_accepted_and_the_worker_announces_it(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = wiring.design_service()
+    refused = EventBridgeRefusesOnce(DesignStatus.QUEUED)
+    monkeypatch.setattr(service, "_events", refused)
+    design_id = queued_design(aws)  # no exception: a 500 here would make clients create it twice
+    assert refused.sent == []
+    messages = boto3.client("sqs").receive_message(QueueUrl=aws["ROOMCRAFT_GENERATE_QUEUE_URL"])["Messages"]
+    (message,) = [GenerationMessage.model_validate_json(m["Body"]) for m in messages]
+    assert (message.design_id, message.announce) == (design_id, True)
+
+    pipeline = wiring.generation_pipeline()
+    worker_events = EventBridgeRefusesOnce(DesignStatus.CANCELED)  # refuses nothing here
+    monkeypatch.setattr(pipeline, "_events", worker_events)
+    pipeline.run(message)
+    statuses = [e.status for e in worker_events.sent]
+    assert statuses[0] is DesignStatus.QUEUED  # the stored event, first, before the worker's own
+    assert worker_events.sent[0].event_id == f"{design_id}.v1"
+    assert statuses[-1] is DesignStatus.SUCCEEDED
+
+
+def test_an_announced_design_is_queued_without_the_flag(aws: dict[str, Any]) -> None:
+    design_id = queued_design(aws)
+    messages = boto3.client("sqs").receive_message(QueueUrl=aws["ROOMCRAFT_GENERATE_QUEUE_URL"])["Messages"]
+    (message,) = [GenerationMessage.model_validate_json(m["Body"]) for m in messages]
+    assert (message.design_id, message.announce) == (design_id, False)
