@@ -7,9 +7,8 @@ Pure Python: providers that need a network client import it themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -87,12 +86,4 @@ class PredictionProvider(Protocol):
 
     def cancel(self, prediction_id: str) -> None:
         """Best effort: stop paying for a prediction whose result is no longer wanted."""
-        ...
-
-
-class CallbackProvider(PredictionProvider, Protocol):
-    """A provider that also reports results by calling us back (Replicate's webhooks)."""
-
-    def outcome_of(self, report: Mapping[str, Any]) -> GenerationOutcome:
-        """The outcome a verified callback body reports, like ``poll`` would return it."""
         ...

@@ -371,7 +371,8 @@ def _classified(error: ReplicateHttpError, *, creating: bool) -> Exception:
 
 # --- the provider -------------------------------------------------------------------------------
 class ReplicateProvider:
-    """Implements ``CallbackProvider`` (start, poll, cancel, outcome_of)."""
+    """Implements ``PredictionProvider`` (start, poll, cancel). Callbacks only hand the design to the
+    worker, which polls (shared/services/callbacks.py)."""
 
     name = "replicate"
     typical_seconds = 35.0
@@ -438,7 +439,7 @@ class ReplicateProvider:
         if created[-1].status not in _TERMINAL:
             return pending
         reports = [report if report.status in _TERMINAL else self._get(report.id) for report in created]
-        outcomes = [self._outcome(report) for report in reports]
+        outcomes = [self.outcome_of(report) for report in reports]
         if not all(isinstance(outcome, Completed) for outcome in outcomes):
             return pending
         done = [outcome for outcome in outcomes if isinstance(outcome, Completed)]
@@ -449,10 +450,7 @@ class ReplicateProvider:
         )
 
     def poll(self, prediction_id: str) -> GenerationOutcome:
-        return self._outcome(self._get(prediction_id))
-
-    def outcome_of(self, report: Mapping[str, Any]) -> GenerationOutcome:
-        return self._outcome(PredictionReport.model_validate(report))
+        return self.outcome_of(self._get(prediction_id))
 
     def cancel(self, prediction_id: str) -> None:
         """Best effort and quick (one try): a prediction that finished meanwhile is left alone."""
@@ -543,7 +541,7 @@ class ReplicateProvider:
         return _report(prediction)
 
     # --- results ----------------------------------------------------------------------------
-    def _outcome(self, report: PredictionReport) -> GenerationOutcome:
+    def outcome_of(self, report: PredictionReport) -> GenerationOutcome:
         if report.status in ("starting", "processing"):
             return Pending(prediction_id=report.id)
         if report.status == "failed":

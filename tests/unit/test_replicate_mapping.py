@@ -160,16 +160,22 @@ def test_prediction_seconds_prefer_predict_time_then_timestamps() -> None:
 )
 def test_terminal_prediction_statuses_raise_stable_codes(status: str, error: type[Exception]) -> None:
     with pytest.raises(error):
-        provider().outcome_of({"id": "p1", "status": status, "error": "CUDA out of memory"})
+        provider().outcome_of(
+            PredictionReport.model_validate({"id": "p1", "status": status, "error": "CUDA out of memory"})
+        )
 
 
 def test_a_running_prediction_is_pending() -> None:
-    assert provider().outcome_of({"id": "p1", "status": "processing"}) == Pending(prediction_id="p1")
+    assert provider().outcome_of(
+        PredictionReport.model_validate({"id": "p1", "status": "processing"})
+    ) == Pending(prediction_id="p1")
 
 
 def test_a_success_without_an_image_is_invalid_output() -> None:
     with pytest.raises(ProviderOutputInvalid):
-        provider().outcome_of({"id": "p1", "status": "succeeded", "output": None})
+        provider().outcome_of(
+            PredictionReport.model_validate({"id": "p1", "status": "succeeded", "output": None})
+        )
 
 
 @pytest.mark.parametrize(
