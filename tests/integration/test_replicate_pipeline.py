@@ -99,6 +99,7 @@ def stack(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stac
             "ROOMCRAFT_PROVIDER_BACKOFF_BASE_SECONDS": "0.01",
             "ROOMCRAFT_PROVIDER_BACKOFF_MAX_SECONDS": "0.02",
             "ROOMCRAFT_PROVIDER_REQUEST_TIMEOUT_SECONDS": "2",
+            "ROOMCRAFT_REPLICATE_WAIT_SECONDS": "1",
             "REPLICATE_API_TOKEN": fake.token,
             "REPLICATE_WEBHOOK_SECRET": fake.webhook_secret,
         }

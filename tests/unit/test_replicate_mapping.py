@@ -91,10 +91,12 @@ def test_guidance_steps_and_operator_overrides_are_mapped() -> None:
     ]
 
 
-def test_a_model_with_num_outputs_makes_every_variant_in_one_prediction() -> None:
-    inputs = provider(replicate_model="black-forest-labs/flux-depth-dev", replicate_version="").inputs_for(
-        request(variants=4, guidance=7.0)
-    )
+def test_a_model_with_num_outputs_makes_every_variant_in_one_prediction_when_batching_is_chosen() -> None:
+    inputs = provider(
+        replicate_model="black-forest-labs/flux-depth-dev",
+        replicate_version="",
+        replicate_seed_per_variant=False,
+    ).inputs_for(request(variants=4, guidance=7.0))
     assert len(inputs) == 1
     assert inputs[0]["num_outputs"] == 4
     assert inputs[0]["seed"] == 5
