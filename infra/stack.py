@@ -143,6 +143,14 @@ class RoomcraftStack(Stack):
                 "ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN": self.inference.replicate_webhook_secret.secret_arn,
                 "ROOMCRAFT_REPLICATE_MODEL": self.inference.replicate_model,
                 "ROOMCRAFT_SAGEMAKER_ENDPOINT": self.inference.sagemaker_endpoint,
+                **{
+                    f"ROOMCRAFT_GENERATION_{name.upper()}": str(value)
+                    for name, value in (
+                        ("guidance", self.config.generation_guidance),
+                        ("steps", self.config.generation_steps),
+                    )
+                    if value is not None
+                },
                 "POWERTOOLS_SERVICE_NAME": "roomcraft",
                 "POWERTOOLS_METRICS_NAMESPACE": "Roomcraft",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
