@@ -90,6 +90,16 @@ def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (120
     return buffer.getvalue()
 
 
+def adirik_effective_prompt(prompt: str) -> str:
+    """The prompt adirik/interior-design's predict() really runs (neuralwork/sd-interior-design):
+    it adds a bed to bedroom and children's room prompts that do not mention one."""
+    if "bedroom" in prompt and "bed " not in prompt:
+        return prompt + ", with a queen size bed against the wall"
+    if ("children room" in prompt or "children's room" in prompt) and "bed " not in prompt:
+        return prompt + ", with a twin bed against the wall"
+    return prompt
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
@@ -128,6 +138,8 @@ class FakeReplicate:
     requests: list[Recorded] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    effective_prompts: dict[str, str] = field(default_factory=dict)
+    """adirik predictions: the prompt its predict() runs after its own rewrite."""
     _faults: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -231,6 +243,10 @@ class FakeReplicate:
             "webhook": body.get("webhook"),
             "webhook_events_filter": body.get("webhook_events_filter"),
         }
+        if prediction["model"] == "adirik/interior-design" and isinstance(
+            prediction["input"].get("prompt"), str
+        ):
+            self.effective_prompts[prediction_id] = adirik_effective_prompt(prediction["input"]["prompt"])
         with self._lock:
             self.predictions[prediction_id] = prediction
             self._done[prediction_id] = threading.Event()
