@@ -3,8 +3,10 @@
 ``start`` creates the prediction(s) with a webhook to ``POST /v1/callbacks/replicate`` (completed
 events only) and ``Prefer: wait=N``, so a short prediction completes inline; a longer one comes
 back ``Pending`` and completes through the callback or the pipeline's delayed checks (``poll``).
-A model that makes one image per run (the default, ``adirik/interior-design``) gets one
-prediction per variant with seeds ``seed + i``; one with a ``num_outputs`` input gets one.
+Each variant gets its own prediction with seed ``seed + i`` (one-image models such as
+``adirik/interior-design``, and FLUX, whose one seed draws a whole batch); a model with a
+``num_outputs`` input gets one batched prediction when ``replicate_seed_per_variant`` is off. Every
+create carries ``Cancel-After``, so Replicate stops a prediction nobody will collect.
 
 The client runs over our own ``httpx.Client`` (no hidden retries, a timeout on every request);
 ``RetryPolicy`` does bounded retries with backoff, jitter and Retry-After. The API token comes
@@ -43,14 +45,10 @@ from shared.domain.errors import (
 )
 from shared.providers.base import Completed, GeneratedImage, GenerationOutcome, GenerationRequest, Pending
 from shared.providers.outputs import OutputDownloader, parse_retry_after
-from shared.providers.profiles import (
-    GENERIC_PROFILE,
-    PROFILES,
-    ModelProfile,
-    model_seed,
-    parameter_problems,
-    profile_for,
-)
+from shared.providers.profiles import GENERIC_PROFILE as GENERIC_PROFILE
+from shared.providers.profiles import PROFILES as PROFILES
+from shared.providers.profiles import ModelProfile, model_seed, parameter_problems
+from shared.providers.profiles import profile_for as profile_for
 from shared.providers.retry import RetryPolicy, TransientFailure
 from shared.settings import Settings
 
@@ -67,8 +65,8 @@ DATA_URI_MAX_BYTES = 256 * 1024
 
 
 # --- models ---------------------------------------------------------------------------------
-# Profiles (input names, ranges, seeds, pricing) live in shared.providers.profiles, which is pure.
-__all__ = ["GENERIC_PROFILE", "PROFILES", "ModelProfile", "profile_for"]
+# Profiles (input names, ranges, seeds, pricing) live in shared.providers.profiles, which is pure;
+# GENERIC_PROFILE, PROFILES and profile_for are re-exported here for callers of this module.
 
 PINNED_VERSIONS: dict[str, str] = {
     # Community models run a specific version; pinning it keeps results reproducible.
