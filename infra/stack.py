@@ -53,6 +53,8 @@ from shared.resources import (
 UPLOADS_PREFIX = "uploads/"
 PREDICTION_STARTERS = ("worker", "inference_events")
 WORK_PREFIX = "work/"
+SAGEMAKER_ASYNC_PREFIX = "work/sagemaker-async/"
+"""Where a SageMaker async endpoint writes outputs and failures (docs/providers.md)."""
 DESIGNS_PREFIX = "designs/"
 """Where the worker writes a design's output images in the outputs bucket (``output_key``)."""
 
@@ -143,6 +145,14 @@ class RoomcraftStack(Stack):
                 "ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN": self.inference.replicate_webhook_secret.secret_arn,
                 "ROOMCRAFT_REPLICATE_MODEL": self.inference.replicate_model,
                 "ROOMCRAFT_SAGEMAKER_ENDPOINT": self.inference.sagemaker_endpoint,
+                **{
+                    f"ROOMCRAFT_GENERATION_{name.upper()}": str(value)
+                    for name, value in (
+                        ("guidance", self.config.generation_guidance),
+                        ("steps", self.config.generation_steps),
+                    )
+                    if value is not None
+                },
                 "POWERTOOLS_SERVICE_NAME": "roomcraft",
                 "POWERTOOLS_METRICS_NAMESPACE": "Roomcraft",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -206,6 +216,10 @@ class RoomcraftStack(Stack):
         self.storage.grant_objects(OUTPUTS_BUCKET.id, role, actions=["s3:PutObject"], prefixes=[""])
         self.events.bus.grant_put_events_to(role)
         self.inference.grant_use(role)
+        if self.inference.sagemaker_endpoint_arn:
+            # S3 answers a missing key 403, not 404, to a caller that may not list the bucket: the
+            # async check lists exactly the awaited key to tell "not written yet" from "refused".
+            self.storage.grant_list(UPLOADS_BUCKET.id, role, prefixes=[SAGEMAKER_ASYNC_PREFIX])
         # The polling fallback: a delayed "check the prediction" message on the generate queue.
         self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self._acknowledge_prefixes(

@@ -187,10 +187,21 @@ class Storage(Construct):
             grantee=grantee, actions=list(actions), resource_arns=[self.tables[table_id].table_arn]
         )
 
-    def grant_list(self, bucket_id: str, grantee: iam.IGrantable) -> None:
-        """``s3:ListBucket`` on the bucket itself (no object access)."""
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=["s3:ListBucket"], resource_arns=[self.buckets[bucket_id].bucket_arn]
+    def grant_list(
+        self, bucket_id: str, grantee: iam.IGrantable, *, prefixes: list[str] | None = None
+    ) -> None:
+        """``s3:ListBucket`` on the bucket itself (no object access); with ``prefixes``, only
+        listings under them (the ``s3:prefix`` condition)."""
+        bucket_arn = self.buckets[bucket_id].bucket_arn
+        if prefixes is None:
+            iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket_arn])
+            return
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+            )
         )
 
     def grant_objects(

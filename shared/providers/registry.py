@@ -57,6 +57,17 @@ def missing_configuration(name: str, settings: Settings) -> str | None:
             "the replicate provider needs an API token: export REPLICATE_API_TOKEN=r8_... "
             "(https://replicate.com/account/api-tokens), or set ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN"
         )
+    if name == "replicate":
+        from shared.providers.profiles import parameter_problems, profile_for
+
+        problems = parameter_problems(
+            profile_for(settings.replicate_model),
+            guidance=settings.generation_guidance,
+            steps=settings.generation_steps,
+            overrides=settings.replicate_input_overrides,
+        )
+        if problems:
+            return f"the settings do not fit {settings.replicate_model}: " + "; ".join(problems)
     if name == "sagemaker" and not settings.sagemaker_endpoint:
         return "the sagemaker provider needs an endpoint: set ROOMCRAFT_SAGEMAKER_ENDPOINT"
     if name not in {"preview", "replicate", "sagemaker"}:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from shared.adapters.kms import KmsSecretCipher
+    from shared.providers.sagemaker import SageMakerProvider
     from shared.services.callbacks import PredictionCallbacks
     from shared.services.generation import GenerationPipeline
     from shared.services.ingest import InboxIngest
@@ -89,6 +90,16 @@ def generation_pipeline() -> GenerationPipeline:
         inbox=Bucket(settings.inbox_bucket),
         on_terminal=settlement().settle,
     )
+
+
+def sagemaker_provider() -> SageMakerProvider:
+    """The configured SageMaker provider (the inference-events function records failures with it)."""
+    from shared.providers.registry import provider_for
+    from shared.providers.sagemaker import SageMakerProvider
+
+    provider = provider_for("sagemaker", get_settings())
+    assert isinstance(provider, SageMakerProvider)
+    return provider
 
 
 @cache

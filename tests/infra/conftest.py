@@ -35,6 +35,7 @@ TEST_CONFIG = DeploymentConfig(
     api_rate_limit=25,
     api_burst_limit=40,
     cors_allowed_origins=("https://app.example.com",),
+    generation_steps=30,
 )
 
 

@@ -97,3 +97,12 @@ def test_no_async_topics_without_a_sagemaker_endpoint() -> None:
     template.resource_count_is("AWS::SNS::Topic", 0)
     template.resource_count_is("AWS::SecretsManager::Secret", 2)
     assert inference.async_topics == {}
+
+
+def test_generation_settings_chosen_at_deploy_reach_the_functions_that_start_predictions(
+    synth: Synthesized,
+) -> None:
+    """Checked against the model's ranges at synth (tests/infra/test_config.py), then passed on."""
+    for function_id in ("worker", "inference_events"):
+        assert env(synth, function_id)["ROOMCRAFT_GENERATION_STEPS"] == "30"
+        assert "ROOMCRAFT_GENERATION_GUIDANCE" not in env(synth, function_id)  # unset: model default
