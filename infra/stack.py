@@ -13,7 +13,6 @@ from typing import Any
 from aws_cdk import Acknowledgment, CfnOutput, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import DeploymentConfig
@@ -106,13 +105,10 @@ class RoomcraftStack(Stack):
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
             log_retention_days=config.log_retention_days,
         )
-        if web_origins:
-            self.storage.buckets[UPLOADS_BUCKET.id].add_cors_rule(
-                allowed_methods=[s3.HttpMethods.POST],
-                allowed_origins=web_origins,
-                allowed_headers=["*"],
-                max_age=3600,
-            )
+        # Uploads: the web app's origin and the configured ones, never any origin ('*' is dropped).
+        self.storage.allow_browser_uploads(
+            [self.delivery.base_url, *(o for o in config.cors_allowed_origins if o != "*")]
+        )
         self._connect_inference(functions)
         self._grant_least_privilege(functions)
         self.observability = Observability(

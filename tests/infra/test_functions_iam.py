@@ -209,4 +209,6 @@ def test_worker_role(synth: Synthesized) -> None:
     (endpoint,) = reachable(found, "sagemaker:InvokeEndpoint")
     assert reachable(found, "sagemaker:InvokeEndpointAsync") == [endpoint]
     # SageMaker ARNs carry the endpoint name in lower case.
-    assert endpoint["Fn::Join"][1][-1] == ":endpoint/roomcraft-sdxl"
+    # (A plain string when the region is known, as in every deploy; a join of tokens otherwise.)
+    arn = endpoint if isinstance(endpoint, str) else endpoint["Fn::Join"][1][-1]
+    assert arn.endswith(":endpoint/roomcraft-sdxl")

@@ -170,7 +170,8 @@ def test_restricted_cors_origins_still_admit_the_web_app(synth: Synthesized) -> 
     api_cors = synth.resource(synth.stack.api.http_api)["Properties"]["CorsConfiguration"]
     assert api_cors["AllowOrigins"] == [*TEST_CONFIG.cors_allowed_origins, app_origin]
     uploads = synth.resource(synth.stack.storage.buckets[UPLOADS_BUCKET.id])["Properties"]
-    assert uploads["CorsConfiguration"]["CorsRules"][-1]["AllowedOrigins"] == [app_origin]
+    (rule,) = uploads["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == [app_origin, *TEST_CONFIG.cors_allowed_origins]
 
 
 def test_stack_outputs_the_app_url(synth: Synthesized) -> None:
