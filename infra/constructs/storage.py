@@ -79,9 +79,7 @@ class Storage(Construct):
             )
         )
 
-        self.buckets: dict[str, s3.Bucket] = {
-            spec.id: self._bucket(spec) for spec in BUCKETS
-        }
+        self.buckets: dict[str, s3.Bucket] = {spec.id: self._bucket(spec) for spec in BUCKETS}
 
     def _table(self, spec: TableSpec, *, deletion_protection: bool) -> dynamodb.Table:
         table = dynamodb.Table(

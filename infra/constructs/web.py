@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -42,6 +43,7 @@ from constructs import Construct, IConstruct
 from infra import runtime
 from infra.constructs.functions import retention
 from infra.packaging import _UNUSED_IMAGE
+from shared.content_security import web_app_policy
 
 WEB_DIR = runtime.REPO_ROOT / "web"
 APP_PATH = "/app"
@@ -106,6 +108,7 @@ class WebApp(Construct):
         distribution: cloudfront.Distribution,
         base_url: str,
         api_url: str,
+        upload_origins: Sequence[str],
         log_bucket: s3.IBucket,
         removal_policy: RemovalPolicy,
         log_retention_days: int,
@@ -131,6 +134,8 @@ class WebApp(Construct):
             code=cloudfront.FunctionCode.from_inline(INDEX_FUNCTION),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
         )
+        # The API is on this origin ('self', /v1/*); photos are posted to the uploads bucket.
+        self.content_security_policy = web_app_policy(connect_to=upload_origins)
         self.page_headers = self._headers_policy("PageHeaders", REVALIDATE)
         self.asset_headers = self._headers_policy("AssetHeaders", IMMUTABLE)
         origin = origins.S3BucketOrigin.with_origin_access_control(
@@ -208,10 +213,10 @@ class WebApp(Construct):
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(365), include_subdomains=False, override=True
                 ),
-                # The page's own policy is a meta tag in index.html (web/vite.config.ts); this one
-                # adds what only a header can say.
+                # The whole policy (shared.content_security), narrower than the build's meta tag
+                # (web/vite.config.ts), which cannot know this stack's origins; browsers apply both.
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy="frame-ancestors 'none'", override=True
+                    content_security_policy=self.content_security_policy, override=True
                 ),
             ),
         )

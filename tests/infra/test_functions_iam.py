@@ -170,9 +170,11 @@ def test_api_role(synth: Synthesized) -> None:
     # Nothing of the worker's: no outputs bucket, no provider credentials, no model endpoint; only
     # the webhook signing secret, to verify provider callbacks (cancels go through the worker).
     assert not mentions(found, synth.logical_id(storage.buckets[OUTPUTS_BUCKET.id]))
-    assert reachable(found, "secretsmanager:GetSecretValue") == [
-        {"Ref": synth.logical_id(synth.stack.inference.replicate_webhook_secret)}
-    ]
+    # ... and the edge secret, to refuse calls that skipped CloudFront and its WAF (shared.api.edge).
+    assert sorted(json.dumps(r) for r in reachable(found, "secretsmanager:GetSecretValue")) == sorted(
+        json.dumps({"Ref": synth.logical_id(secret)})
+        for secret in (synth.stack.inference.replicate_webhook_secret, synth.stack.api.edge_secret)
+    )
     assert not any(a.startswith("sagemaker:") for s in found for a in s["Action"])
 
 

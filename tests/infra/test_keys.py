@@ -38,7 +38,9 @@ def test_no_key_policy_grants_kms_star_or_lets_the_account_use_a_key(synth: Synt
             assert "kms:*" not in actions, key_id
             if is_account_root(statement["Principal"]):
                 assert not actions & CRYPTOGRAPHIC_ACTIONS, key_id
-                assert not any(a.startswith(("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")) for a in actions)
+                assert not any(
+                    a.startswith(("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")) for a in actions
+                )
 
 
 def test_every_key_stays_administrable_by_the_account(synth: Synthesized) -> None:
@@ -55,7 +57,9 @@ def test_webhook_key_is_used_only_by_the_api_and_dispatcher_for_signing_secrets(
         name: {"Fn::GetAtt": [synth.logical_id(synth.stack.compute.functions[name].role), "Arn"]}
         for name in ("api", "dispatcher")
     }
-    found = sorted((json.dumps(s["Principal"]), json.dumps(s["Action"]), json.dumps(s["Condition"])) for s in users)
+    found = sorted(
+        (json.dumps(s["Principal"]), json.dumps(s["Action"]), json.dumps(s["Condition"])) for s in users
+    )
     assert found == sorted(
         [
             (json.dumps({"AWS": roles["api"]}), json.dumps("kms:Encrypt"), json.dumps(PURPOSE)),
