@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cfnlint.api import ManualArgs, lint
 
 from infra.config import DeploymentConfig
 from shared.api.edge import EDGE_HEADER
@@ -124,6 +125,10 @@ def test_another_region_gets_a_us_east_1_companion_stack(tmp_path: Path) -> None
     web_acl_id = distribution_config(synthesized)["WebACLId"]
     assert web_acl_id["Fn::GetStackOutput"]["StackName"] == "Roomcraft-eu-edge"
     assert web_acl_id["Fn::GetStackOutput"]["Region"] == "us-east-1"
+    for stack_name, region in (("Roomcraft-eu-edge", "us-east-1"), ("Roomcraft-eu", "eu-west-1")):
+        template = (tmp_path / f"{stack_name}.template.json").read_text()
+        found = lint(template, config=ManualArgs(regions=[region], ignore_checks=["W3005"]))
+        assert [f"{m.rule.id} {m.message}" for m in found if m.rule.id[0] in {"E", "W"}] == [], stack_name
 
 
 def test_an_offline_synth_deploys_only_in_us_east_1(tmp_path: Path) -> None:
