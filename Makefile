@@ -51,4 +51,4 @@ cdk-synth: install ## The same template through the CDK CLI
 	CDK_DISABLE_CLI_TELEMETRY=true npx --yes aws-cdk@2.1148 synth --no-notices -q $(CDK_ARGS)
 
 deploy: install layer ## e.g. make deploy CDK_ARGS="-c stage=prod -c provider=replicate -c alarm_email=ops@example.com"
-	npx --yes aws-cdk@2.1148 deploy $(CDK_ARGS)
+	npx --yes aws-cdk@2.1148 deploy --all $(CDK_ARGS)

@@ -79,6 +79,8 @@ class DeploymentConfig(BaseModel):
     """Steady-state requests per second across the whole HTTP API (API Gateway throttling)."""
     api_burst_limit: int = Field(default=100, gt=0, le=5_000)
     """Requests the HTTP API absorbs in a burst before throttling with 429."""
+    api_client_rate_limit: int = Field(default=1000, ge=10, le=2_000_000_000)
+    """Requests one client IP may make to ``/v1/`` in five minutes before AWS WAF answers 429."""
     log_retention_days: int = 30
     """Retention of every log group (functions and API access logs)."""
     alarm_email: str | None = None

@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     else none (official models run their latest version)."""
     replicate_base_url: str | None = None
     """Replicate's API address; tests point it at a local server. None: https://api.replicate.com."""
+    inbox_writer_check: Literal["off", "enforce"] = "off"
+    """``enforce`` (the stack sets it): an inbox drop must be written by an IAM identity its tenant
+    registered (``roomcraft admin inbox-writer``), else it is quarantined. Off locally: the emulator's
+    S3 events carry no writer identity."""
+    edge_secret_arn: str | None = None
+    """Secret CloudFront sends to the API as X-Roomcraft-Edge (cloud); requests without it are
+    refused (shared.api.edge). Unset locally: no edge in front of the API."""
     replicate_token_secret_arn: str | None = None
     """Secrets Manager secret holding the API token (cloud). Locally REPLICATE_API_TOKEN is used."""
     replicate_webhook_secret_arn: str | None = None

@@ -12,7 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.adapters.secrets import read_secret
 from shared.api.callbacks import router as callbacks_router
+from shared.api.edge import install_edge_check
 from shared.api.schemas import (
     Catalogue,
     CreateDesign,
@@ -88,6 +90,11 @@ def create_app() -> FastAPI:
         responses=ERROR_RESPONSES,
     )
     install_tenancy(app, error_response)  # before the request-id middleware, which must stay outermost
+    # Outside tenancy (a request that skipped the WAF costs no key lookup), inside the request id.
+    edge_secret_arn = get_settings().edge_secret_arn
+    install_edge_check(
+        app, error_response, (lambda: read_secret(edge_secret_arn)) if edge_secret_arn else None
+    )
 
     @app.middleware("http")
     async def assign_request_id(

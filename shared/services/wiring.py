@@ -114,6 +114,7 @@ def inbox_ingest() -> InboxIngest:
         records=IngestRepository(settings),
         designs=design_service(),
         batches=batch_completion(),
+        tenants=TenantRepository(settings),
     )
 
 
