@@ -25,7 +25,9 @@ def test_a_generation_message_with_an_unknown_field_parses() -> None:
 def test_a_delivery_job_with_an_unknown_field_parses() -> None:
     job = {"kind": "deliver", "tenant_id": "tnt_a", "endpoint_id": "whe_1", "message_id": "msg_1"}
     parsed = parse_queue_body(json.dumps({**job, "round": 1, "attempt": 2, **NEWER_FIELD}))
-    assert parsed == DeliveryJob(tenant_id="tnt_a", endpoint_id="whe_1", message_id="msg_1", round=1, attempt=2)
+    assert parsed == DeliveryJob(
+        tenant_id="tnt_a", endpoint_id="whe_1", message_id="msg_1", round=1, attempt=2
+    )
 
 
 def test_a_replay_job_with_an_unknown_field_parses() -> None:
