@@ -50,7 +50,9 @@ from shared.settings import get_settings
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"
-_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+"""1 to 255 visible ASCII characters; the OpenAPI document declares the same pattern."""
+_KEY_PATTERN = re.compile(IDEMPOTENCY_KEY_PATTERN)
 _NOT_STORED_HEADERS = {b"x-request-id", b"date", b"server", b"content-length"}
 _SECRET_VALUE = re.compile(rb'"whsec_[^"\\]*"')
 """A webhook signing secret as a JSON string value (base64 has no quote or backslash)."""
@@ -166,7 +168,7 @@ class IdempotencyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not _KEY_PATTERN.match(key):
+        if not _KEY_PATTERN.fullmatch(key):
             invalid = IdempotencyKeyInvalid("Idempotency-Key must be 1 to 255 visible ASCII characters")
             await self._send_error(request, invalid, send)
             return

@@ -53,6 +53,11 @@ class CreateDesign(DesignRequest):
 
     model_config = {
         "json_schema_extra": {
+            # Exactly one source, as the API checks (422 validation_failed otherwise).
+            "oneOf": [
+                {"required": ["upload_id"], "properties": {"upload_id": {"type": "string"}}},
+                {"required": ["image_url"], "properties": {"image_url": {"type": "string"}}},
+            ],
             "examples": [
                 {
                     "upload_id": "upl_01JD3F8Y3W2Q9Z5T6V7X8Y9Z0A",
@@ -62,7 +67,7 @@ class CreateDesign(DesignRequest):
                     "variants": 2,
                     "seed": 7,
                 }
-            ]
+            ],
         }
     }
     variants: StrictInt = Field(default=1, ge=1, le=MAX_VARIANTS)

@@ -46,7 +46,9 @@ class CreateEndpoint(BaseModel):
         },
     }
 
-    url: str = Field(max_length=2048, description="https only; the host must be a public address")
+    url: str = Field(
+        min_length=1, max_length=2048, description="https only; the host must be a public address"
+    )
     description: str = Field(default="", max_length=500)
     event_types: list[str] = Field(default_factory=list, description="Empty: every event type")
 
@@ -54,7 +56,7 @@ class CreateEndpoint(BaseModel):
 class UpdateEndpoint(BaseModel):
     model_config = {"extra": "forbid"}
 
-    url: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(default=None, min_length=1, max_length=2048)
     description: str | None = Field(default=None, max_length=500)
     event_types: list[str] | None = None
     enabled: StrictBool | None = Field(

@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from shared.domain.batches import (
     MAX_BATCH_DESIGNS,
@@ -41,8 +42,8 @@ class BatchDesign(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    upload_id: str | None = None
-    image_url: str | None = None
+    upload_id: str | None = Field(default=None, min_length=1, max_length=128)
+    image_url: str | None = Field(default=None, min_length=1, max_length=2048)
     room_type: str | None = None
     style: str | None = None
     palette: list[str] | str | None = None
@@ -50,7 +51,20 @@ class BatchDesign(BaseModel):
     variants: StrictInt | None = Field(default=None, ge=1, le=MAX_VARIANTS)
     seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
-    webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_url: str | None = Field(default=None, min_length=1, max_length=2048)
+
+
+class BatchItem(BatchDesign):
+    """One entry of ``designs``: it names at least one field (an empty one would only repeat the defaults)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value:
+            raise ValueError("a batch item names at least one field; an empty one would repeat the defaults")
+        return value
 
 
 class BatchRequest(BaseModel):
@@ -63,7 +77,7 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     defaults: BatchDesign = Field(default_factory=BatchDesign)
-    designs: list[BatchDesign] = Field(min_length=1)
+    designs: list[BatchItem] = Field(min_length=1)
 
     def design_requests(self) -> list[DesignRequest]:
         """Each item merged over the defaults; an item naming its own photo replaces the default photo."""

@@ -44,8 +44,8 @@ class DesignRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    upload_id: str | None = None
-    image_url: str | None = None
+    upload_id: str | None = Field(default=None, min_length=1, max_length=128)
+    image_url: str | None = Field(default=None, min_length=1, max_length=2048)
     room_type: str
     style: str
     palette: list[str] | str | None = None
@@ -54,7 +54,7 @@ class DesignRequest(BaseModel):
     variants: StrictInt = Field(default=1, ge=1, le=MAX_VARIANTS)
     seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
-    webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_url: str | None = Field(default=None, min_length=1, max_length=2048)
     """Also send this design's events here, signed with the tenant's default secret."""
 
 

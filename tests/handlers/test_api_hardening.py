@@ -227,3 +227,70 @@ def test_endpoints_from_before_the_counter_are_counted(aws: dict[str, Any]) -> N
     assert call("POST", "/v1/webhook-endpoints", {"url": PUBLIC}).status == 201
     assert len(call("GET", "/v1/webhook-endpoints").body["data"]) == 20
     assert call("GET", "/v1/webhook-endpoints/%23registered").code == "webhook_endpoint_not_found"
+
+
+# --- item 17: the API refuses what the document does not promise ------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        {},
+        {"upload_id": "upl_x", "image_url": "https://93.184.215.14/room.jpg"},
+        {"image_url": ""},
+        {"upload_id": ""},
+        {"upload_id": None, "image_url": None},
+    ],
+)
+def test_a_design_without_exactly_one_usable_source_is_422(
+    aws: dict[str, Any], source: dict[str, Any]
+) -> None:
+    answer = call("POST", "/v1/designs", {"room_type": "bedroom", "style": "japandi", **source})
+    assert answer.status == 422
+
+
+def test_empty_urls_and_empty_batch_items_are_422(aws: dict[str, Any]) -> None:
+    brief = {"upload_id": uploaded(), "room_type": "bedroom", "style": "japandi"}
+    assert call("POST", "/v1/designs", {**brief, "webhook_url": ""}).code == "validation_failed"
+    assert call("POST", "/v1/webhook-endpoints", {"url": ""}).code == "validation_failed"
+    empty_item = call("POST", "/v1/batches", {"defaults": brief, "designs": [{"style": "coastal"}, {}]})
+    assert (empty_item.status, empty_item.code) == (422, "validation_failed")
+    assert call("POST", "/v1/batches", {"defaults": brief, "designs": [{"style": "coastal"}]}).status == 202
+
+
+def test_an_unusable_idempotency_key_is_422_as_the_pattern_says(aws: dict[str, Any]) -> None:
+    answer = call("POST", "/v1/uploads", {"content_type": "image/jpeg"}, headers={"Idempotency-Key": "a b"})
+    assert (answer.status, answer.code) == (422, "idempotency_key_invalid")
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/v1/designs", "GET, POST"),
+        ("/v1/health", "GET"),
+        ("/v1/webhook-endpoints/whe_x", "DELETE, GET, PATCH"),
+        ("/v1/callbacks/replicate", "POST"),
+    ],
+)
+def test_an_unsupported_method_is_405_with_allow(aws: dict[str, Any], path: str, allowed: str) -> None:
+    answer = call("TRACE", path)
+    assert (answer.status, answer.code) == (405, "method_not_allowed")
+    assert answer.headers["allow"] == allowed
+
+
+# --- item 18: an unconfigured callback does not exist for the internet ------------------
+def test_the_callback_is_404_where_no_provider_calls_back(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("REPLICATE_API_TOKEN", "REPLICATE_WEBHOOK_SECRET", "ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ROOMCRAFT_ALLOWED_PROVIDERS", '["replicate"]')
+    from shared.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        answer = call(
+            "POST", "/v1/callbacks/replicate", {"id": "p1"}, query="tenant=tnt_default&design=dsn_1"
+        )
+    finally:
+        get_settings.cache_clear()
+    assert (answer.status, answer.code) == (404, "route_not_found")
+    assert answer.body["error"]["request_id"]
