@@ -294,3 +294,11 @@ def test_the_callback_is_404_where_no_provider_calls_back(
         get_settings.cache_clear()
     assert (answer.status, answer.code) == (404, "route_not_found")
     assert answer.body["error"]["request_id"]
+
+
+# --- item 15: the formats the CLI and docs advertise are accepted for upload --------------
+@pytest.mark.parametrize("content_type", ["image/gif", "image/tiff", "image/bmp"])
+def test_uploads_accept_every_advertised_format(aws: dict[str, Any], content_type: str) -> None:
+    answer = call("POST", "/v1/uploads", {"content_type": content_type})
+    assert answer.status == 201, answer.body
+    assert answer.body["content_type"] == content_type
