@@ -6,10 +6,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from shared.domain.batches import (
     MAX_BATCH_DESIGNS,
@@ -54,19 +53,6 @@ class BatchDesign(BaseModel):
     webhook_url: str | None = Field(default=None, min_length=1, max_length=2048)
 
 
-class BatchItem(BatchDesign):
-    """One entry of ``designs``: it names at least one field (an empty one would only repeat the defaults)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
-
-    @model_validator(mode="before")
-    @classmethod
-    def _not_empty(cls, value: Any) -> Any:
-        if isinstance(value, dict) and not value:
-            raise ValueError("a batch item names at least one field; an empty one would repeat the defaults")
-        return value
-
-
 class BatchRequest(BaseModel):
     """``designs`` (1 to 50), each completed by ``defaults``.
 
@@ -77,7 +63,7 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     defaults: BatchDesign = Field(default_factory=BatchDesign)
-    designs: list[BatchItem] = Field(min_length=1)
+    designs: list[BatchDesign] = Field(min_length=1)
 
     def design_requests(self) -> list[DesignRequest]:
         """Each item merged over the defaults; an item naming its own photo replaces the default photo."""

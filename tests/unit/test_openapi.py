@@ -146,10 +146,31 @@ def test_urls_and_ids_are_never_empty_in_the_document(schema: dict[str, Any]) ->
         assert min_length(component, field) == 1, (component, field)
 
 
-def test_batch_items_are_never_empty_in_the_document(schema: dict[str, Any]) -> None:
-    create = _component(schema, "CreateBatch")
-    item = create["properties"]["designs"]["items"]["$ref"].rsplit("/", 1)[-1]
-    assert _component(schema, item)["minProperties"] == 1
+def test_batch_items_need_what_the_defaults_leave_out_in_the_document(schema: dict[str, Any]) -> None:
+    import jsonschema
+
+    rules = {"allOf": _component(schema, "CreateBatch")["allOf"]}
+    full = {"upload_id": "upl_1", "room_type": "bedroom", "style": "japandi"}
+    valid = [
+        {"designs": [full]},
+        {"defaults": full, "designs": [{}]},  # an item may repeat the defaults
+        {"defaults": {"upload_id": "upl_1", "room_type": "bedroom"}, "designs": [{"style": "coastal"}]},
+        {
+            "defaults": {"room_type": "bedroom", "style": "a"},
+            "designs": [{"image_url": "https://x.test/a.jpg"}],
+        },
+    ]
+    invalid = [
+        {"designs": [{}]},
+        {"defaults": {"upload_id": "upl_1", "room_type": "bedroom"}, "designs": [{"style": "a"}, {}]},
+        {"defaults": {"room_type": "bedroom", "style": "a"}, "designs": [{}]},
+        {"designs": [{"room_type": "bedroom", "style": "a"}]},
+    ]
+    for body in valid:
+        jsonschema.validate(body, rules)
+    for body in invalid:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(body, rules)
 
 
 def test_the_callback_documents_its_404(schema: dict[str, Any]) -> None:
