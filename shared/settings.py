@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = 10.0
     allow_loopback_urls: bool = False
     """Local development only: lets image URLs point at 127.0.0.1."""
+    loopback_blocked_ports: tuple[int, ...] = ()
+    """With loopback allowed: ports on 127.0.0.1 that image and webhook URLs may still not reach,
+    the local cloud's own (emulator, API, CDN). The local cloud sets it."""
     lease_seconds: int = 150
     """How long a worker owns a design before another delivery may take it over."""
     max_attempts: int = 4

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.adapters.secrets import read_secret
 from shared.api.callbacks import router as callbacks_router
@@ -66,6 +67,21 @@ def error_response(
         }
     )
     return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(app: FastAPI, request: Request) -> set[str]:
+    """The methods some route answers on this request's path (asked route by route: included
+    routers do not list their methods)."""
+    return {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in app.router.routes
+        )
+    }
 
 
 def current_tenant(tenant: AuthenticatedTenant) -> str:
@@ -134,7 +150,12 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "route_not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return error_response(request, error.status_code, code, str(error.detail))
+        response = error_response(request, error.status_code, code, str(error.detail))
+        response.headers.update(error.headers or {})
+        if error.status_code == 405:
+            # Every method of every route on this path (Starlette names only the first route's).
+            response.headers["Allow"] = ", ".join(sorted(allowed_methods(app, request)))
+        return response
 
     register_routes(app)
     app.include_router(webhook_router(current_tenant))

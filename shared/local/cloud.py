@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import socket
 import subprocess
@@ -406,6 +407,8 @@ class LocalCloud:
             "AWS_ENDPOINT_URL": self.moto.url,
             "ROOMCRAFT_CDN_BASE_URL": f"http://127.0.0.1:{cdn_port}",
             "ROOMCRAFT_ALLOW_LOOPBACK_URLS": "true",
+            # ...but never to the local cloud itself: the emulator's control plane, the API, the CDN.
+            "ROOMCRAFT_LOOPBACK_BLOCKED_PORTS": json.dumps([self.moto.port, self._api_port, cdn_port]),
             # The deployment default (30 designs a day) would stop a developer within the hour.
             "ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP": os.environ.get("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000"),
             **self._overrides,

@@ -43,6 +43,17 @@ def forget_providers() -> None:
     _cache.clear()
 
 
+def uses_callbacks(settings: Settings) -> bool:
+    """Whether a provider of this deployment may call back: Replicate enabled with a token, or a
+    Replicate webhook secret set on purpose (``REPLICATE_WEBHOOK_SECRET``, local runs and tests).
+    Cheap (imports no provider client): the API asks before it verifies a callback."""
+    import os
+
+    if os.environ.get("REPLICATE_WEBHOOK_SECRET", "").strip():
+        return True
+    return "replicate" in settings.providers_allowed and missing_configuration("replicate", settings) is None
+
+
 def missing_configuration(name: str, settings: Settings) -> str | None:
     """Why provider ``name`` cannot run with these settings and this environment, or None.
 

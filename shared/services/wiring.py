@@ -50,8 +50,16 @@ def design_service() -> DesignService:
         upload_bucket=Bucket(settings.uploads_bucket),
         queue=GenerationQueue(settings.generate_queue_url),
         events=StatusEventBus(settings.event_bus_name),
-        check_image_url=partial(check_url, allow_loopback=settings.loopback_urls_allowed),
-        check_webhook_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
+        check_image_url=partial(
+            check_url,
+            allow_loopback=settings.loopback_urls_allowed,
+            blocked_ports=settings.loopback_blocked_ports,
+        ),
+        check_webhook_url=partial(
+            check_webhook_url,
+            allow_loopback=settings.loopback_urls_allowed,
+            blocked_ports=settings.loopback_blocked_ports,
+        ),
         predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
         quota=metering(),
         on_terminal=settlement().settle,
@@ -83,7 +91,9 @@ def generation_pipeline() -> GenerationPipeline:
         outputs=outputs_bucket(),
         events=StatusEventBus(settings.event_bus_name),
         fetcher=ImageUrlFetcher(
-            timeout=settings.fetch_timeout_seconds, allow_loopback=settings.loopback_urls_allowed
+            timeout=settings.fetch_timeout_seconds,
+            allow_loopback=settings.loopback_urls_allowed,
+            blocked_ports=settings.loopback_blocked_ports,
         ),
         providers=partial(provider_for, settings=settings),
         checks=GenerationQueue(settings.generate_queue_url),
@@ -151,7 +161,11 @@ def webhook_endpoints() -> WebhookEndpointService:
         messages=WebhookMessageRepository(settings),
         queue=WebhookQueue(settings.webhook_queue_url),
         cipher=webhook_cipher(),
-        check_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
+        check_url=partial(
+            check_webhook_url,
+            allow_loopback=settings.loopback_urls_allowed,
+            blocked_ports=settings.loopback_blocked_ports,
+        ),
     )
 
 
@@ -173,6 +187,7 @@ def webhook_dispatcher() -> WebhookDispatcher:
             timeout=settings.webhook_timeout_seconds,
             allow_loopback=settings.loopback_urls_allowed,
             excerpt_bytes=settings.webhook_response_excerpt_bytes,
+            blocked_ports=settings.loopback_blocked_ports,
         ),
         events=StatusEventBus(settings.event_bus_name),
     )
