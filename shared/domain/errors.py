@@ -141,17 +141,22 @@ class MalformedMessage(RoomcraftError):
 class ProviderError(RoomcraftError):
     code = "provider_error"
     http_status = 502
+    gpu_may_have_run = True
+    """False only where the provider was never able to run the model (no paid work): such a failure
+    gives the design's quota unit back; any other provider failure does not (docs/tenants.md)."""
 
 
 class ProviderUnavailable(ProviderError):
     code = "provider_unavailable"
     http_status = 503
     retryable = True
+    gpu_may_have_run = False
 
 
 class ProviderNotConfigured(ProviderError):
     code = "provider_not_configured"
     http_status = 503
+    gpu_may_have_run = False
 
 
 # --- S3 inbox ---------------------------------------------------------------------------

@@ -241,8 +241,14 @@ class GenerationPipeline:
             }
         )
         provider = self._providers(design.provider)
+        # Stored with the move to generating, the write before the first (paid) provider call: a
+        # later failure of ours is not refunded (docs/tenants.md); no extra write for it.
         return self._move(
-            design, DesignStatus.GENERATING, expected=provider.typical_seconds, source=new_source
+            design,
+            DesignStatus.GENERATING,
+            expected=provider.typical_seconds,
+            source=new_source,
+            provider_started_at=self._clock(),
         )
 
     def _generate(self, design: Design, *, resumed: bool = False) -> tuple[Design, bool]:
@@ -491,12 +497,16 @@ class GenerationPipeline:
         outputs = output_summaries(updated, self._outputs.url_for) if target is DesignStatus.SUCCEEDED else ()
         updated, event = with_status_event(updated, design.status, outputs)
         self._save(design, updated)
-        self._events.publish(event)
+        try:
+            self._events.publish(event)
+        finally:
+            # Settled even when the publish fails: the stored event is sent again by the next
+            # delivery (or by ``_fail`` on the last one), the refund and batch count must not wait.
+            if target.is_terminal:
+                self._settle(updated)
         logger.info(
             "design moved", extra={"design_id": design.design_id, "from": design.status, "to": target}
         )
-        if target.is_terminal:
-            self._settle(updated)
         return updated
 
     def _save(self, previous: Design, updated: Design) -> None:
@@ -511,17 +521,29 @@ class GenerationPipeline:
     def _fail(self, design: Design, code: str, message: str) -> None:
         current = self._designs.get(design.tenant_id, design.design_id)
         if current.status.is_terminal:
+            # Terminal already: this attempt's terminal publish (or another writer's) may have failed
+            # after the save, and no delivery follows the last one. Send the stored event again
+            # (consumers deduplicate on its id) and settle; both are idempotent.
+            self._finish_terminal(current)
             return
         failed, event = with_status_event(current.fail(code, message, now=self._clock()), current.status)
         try:
             self._save(current, failed)
         except _Stop:
-            return
-        self._events.publish(event)
+            return  # canceled under us: the cancel announced and settled it
         logger.info("design failed", extra={"design_id": design.design_id, "code": code})
         if current.predictions is not None:
             self._cancel_predictions(current.provider, current.predictions.outstanding)
-        self._settle(failed)
+        try:
+            self._events.publish(event)
+        finally:
+            self._settle(failed)
+
+    def _finish_terminal(self, design: Design) -> None:
+        try:
+            self._announce_again(design)
+        finally:
+            self._settle(design)
 
     def _announce_again(self, design: Design) -> None:
         """A redelivery (the last attempt may have died between a status write and its event), or
