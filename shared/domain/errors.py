@@ -166,6 +166,13 @@ class InboxPathInvalid(ValidationFailed):
     code = "inbox_path_invalid"
 
 
+class InboxKeyRefused(ValidationFailed):
+    """A tenant's drop whose key the outbox cannot repeat: empty or ``.``/``..`` folder names,
+    control characters, or so long that its outbox keys would pass S3's 1,024 bytes."""
+
+    code = "inbox_key_refused"
+
+
 class UnknownOption(ValidationFailed):
     """Object metadata, a sidecar or a roomcraft.json names an option Roomcraft does not know."""
 
