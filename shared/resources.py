@@ -231,7 +231,10 @@ GENERATE_QUEUE = QueueSpec(
     visibility_timeout_seconds=6 * WORKER_TIMEOUT_SECONDS,
     max_receive_count=5,
     consumer="worker",
-    batch_size=5,
+    # One design per invocation: a slow image server or provider holds only its own design's
+    # invocation (bounded by the fetch deadline), never four other tenants' designs in the same
+    # batch, and a timeout returns one message, not five (docs/architecture.md).
+    batch_size=1,
 )
 
 WEBHOOK_QUEUE = QueueSpec(

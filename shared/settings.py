@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = 900
     upload_retention_days: int = 7
     fetch_timeout_seconds: float = 10.0
+    """Longest wait for one network operation of an image_url fetch (connect, one read)."""
+    source_fetch_deadline_seconds: float = Field(default=30.0, gt=0, le=60)
+    """Whole time an image_url fetch may take, however the server trickles its bytes; bounded further
+    by the invocation's remaining time. Past it the design fails with ``source_fetch_timeout``."""
     allow_loopback_urls: bool = False
     """Local development only: lets image URLs point at 127.0.0.1."""
     lease_seconds: int = 150

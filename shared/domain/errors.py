@@ -132,6 +132,12 @@ class SourceFetchFailed(RoomcraftError):
     http_status = 422
 
 
+class SourceFetchTimeout(SourceFetchFailed):
+    """The image URL did not send the whole image within the fetch's overall deadline."""
+
+    code = "source_fetch_timeout"
+
+
 # --- pipeline and providers -------------------------------------------------------------
 class MalformedMessage(RoomcraftError):
     code = "malformed_message"

@@ -63,7 +63,9 @@ class EventSink(Protocol):
 
 
 class ImageFetcher(Protocol):
-    def fetch(self, url: str, *, max_bytes: int) -> bytes: ...
+    def fetch(self, url: str, *, max_bytes: int, deadline_seconds: float | None = None) -> bytes:
+        """The body at ``url``; the whole fetch ends within ``deadline_seconds`` when given."""
+        ...
 
 
 # --- S3 inbox ---------------------------------------------------------------------------

@@ -52,6 +52,12 @@ logger = Logger(service="roomcraft", child=True)
 ProviderLookup = Callable[[str], InferenceProvider]
 
 SQS_MAX_DELAY_SECONDS = 900
+INVOCATION_RESERVE_SECONDS = 15.0
+"""Time an invocation keeps after a source fetch to fail the design, publish and settle."""
+MIN_FETCH_SECONDS = 1.0
+
+TimeLeft = Callable[[], float]
+"""Seconds left in this invocation (Lambda's ``get_remaining_time_in_millis`` / 1000)."""
 
 
 class CheckQueue(Protocol):
@@ -157,7 +163,9 @@ class GenerationPipeline:
         self._checks = checks
         self._on_terminal = on_terminal
 
-    def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
+    def run(
+        self, message: GenerationMessage, *, receive_count: int = 1, time_left: TimeLeft | None = None
+    ) -> RunResult:
         try:
             design = self._designs.get(message.tenant_id, message.design_id)
         except DesignNotFound:
@@ -181,17 +189,17 @@ class GenerationPipeline:
         ):
             raise DesignBusy(f"design {design.design_id} is being worked on by another worker")
         try:
-            return self._advance(design, receive_count)
+            return self._advance(design, receive_count, time_left)
         finally:
             self._designs.release_lease(design, self._worker_id)
 
     # --- steps -----------------------------------------------------------------------
-    def _advance(self, design: Design, receive_count: int) -> RunResult:
+    def _advance(self, design: Design, receive_count: int, time_left: TimeLeft | None = None) -> RunResult:
         try:
             if design.status is DesignStatus.QUEUED:
                 design = self._move(design, DesignStatus.PREPARING)
             if design.status is DesignStatus.PREPARING:
-                design = self._prepare(design)
+                design = self._prepare(design, time_left)
             if design.status is DesignStatus.GENERATING:
                 design, finished = self._generate(design, resumed=receive_count > 1)
                 if not finished:
@@ -213,7 +221,14 @@ class GenerationPipeline:
             self._fail(design, "internal_error", "staging failed on our side; the quota unit was not used")
             return RunResult.FAILED
 
-    def _prepare(self, design: Design) -> Design:
+    def _fetch_deadline(self, time_left: TimeLeft | None) -> float:
+        """The source fetch's whole time: the setting, within what this invocation has left."""
+        deadline = self._settings.source_fetch_deadline_seconds
+        if time_left is not None:
+            deadline = min(deadline, max(MIN_FETCH_SECONDS, time_left() - INVOCATION_RESERVE_SECONDS))
+        return deadline
+
+    def _prepare(self, design: Design, time_left: TimeLeft | None = None) -> Design:
         keys = WorkKeys(design.tenant_id, design.design_id)
         source = design.source
         if source.key is not None:
@@ -223,7 +238,11 @@ class GenerationPipeline:
             original = self._inbox.read(source.inbox.key, max_bytes=self._settings.max_upload_bytes)
         else:
             assert source.url is not None
-            original = self._fetcher.fetch(source.url, max_bytes=self._settings.max_upload_bytes)
+            original = self._fetcher.fetch(
+                source.url,
+                max_bytes=self._settings.max_upload_bytes,
+                deadline_seconds=self._fetch_deadline(time_left),
+            )
         prepared = prepare_image(
             original,
             max_bytes=self._settings.max_upload_bytes,

@@ -82,7 +82,9 @@ def generation_pipeline() -> GenerationPipeline:
         outputs=outputs_bucket(),
         events=StatusEventBus(settings.event_bus_name),
         fetcher=ImageUrlFetcher(
-            timeout=settings.fetch_timeout_seconds, allow_loopback=settings.loopback_urls_allowed
+            timeout=settings.fetch_timeout_seconds,
+            deadline=settings.source_fetch_deadline_seconds,
+            allow_loopback=settings.loopback_urls_allowed,
         ),
         providers=partial(provider_for, settings=settings),
         checks=GenerationQueue(settings.generate_queue_url),
