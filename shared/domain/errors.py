@@ -139,6 +139,13 @@ class SourceFetchTimeout(SourceFetchFailed):
 
 
 # --- pipeline and providers -------------------------------------------------------------
+class DesignStalled(RoomcraftError):
+    """Not terminal long after its deadline, even after the sweeper queued it again (its message
+    was lost, dead-lettered, or never sent): failed by the sweeper, refunded if no paid work ran."""
+
+    code = "design_stalled"
+
+
 class MalformedMessage(RoomcraftError):
     code = "malformed_message"
     http_status = 400

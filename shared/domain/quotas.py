@@ -60,6 +60,10 @@ def _codes_under(error: type[RoomcraftError]) -> set[str]:
     return codes
 
 
+OUR_FAILURE_CODES = frozenset({RoomcraftError.code, "design_busy", "design_stalled"})
+"""Failures of ours with no provider verdict: refunded only while the provider was never asked."""
+
+
 def _provider_codes_without_gpu(error: type[ProviderError] = ProviderError) -> set[str]:
     codes = set() if error.gpu_may_have_run else {error.code}
     for sub in error.__subclasses__():
@@ -70,13 +74,14 @@ def _provider_codes_without_gpu(error: type[ProviderError] = ProviderError) -> s
 def refundable_codes() -> frozenset[str]:
     """Failure codes that are our fault and cost no GPU time: the design's quota unit goes back.
 
-    Our own errors (``internal_error``, a worker that kept losing its lease) and the provider errors
+    Our own errors (``internal_error``, a worker that kept losing its lease, a design the sweeper
+    found stalled) and the provider errors
     that mean the model never ran (``provider_unavailable``, ``provider_not_configured``). A provider
     failure after the model ran (``provider_failed``, ``provider_timeout``, ``provider_output_invalid``,
     ``provider_canceled``) is paid work and is not refunded, so refunds cannot lift the GPU bill's cap;
     neither is bad input (image, URL, brief).
     """
-    return frozenset({RoomcraftError.code, "design_busy"} | _provider_codes_without_gpu())
+    return frozenset(set(OUR_FAILURE_CODES) | _provider_codes_without_gpu())
 
 
 def is_refundable(code: str) -> bool:
@@ -94,7 +99,7 @@ def refund_due(design: Design) -> bool:
     if design.predictions is not None or design.prediction_id is not None or design.provider_seconds:
         return False  # a prediction was started or finished: the GPU ran
     # Our own error once the provider was asked to run: what it did after is not known, so not free.
-    return design.provider_started_at is None or code not in {RoomcraftError.code, "design_busy"}
+    return design.provider_started_at is None or code not in OUR_FAILURE_CODES
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from shared.services.callbacks import PredictionCallbacks
     from shared.services.generation import GenerationPipeline
     from shared.services.ingest import InboxIngest
+    from shared.services.sweeper import StaleDesignSweeper
     from shared.services.webhook_dispatch import WebhookDispatcher
     from shared.services.webhook_endpoints import WebhookEndpointService
     from shared.services.writeback import InboxWriteback
@@ -89,6 +90,20 @@ def generation_pipeline() -> GenerationPipeline:
         providers=partial(provider_for, settings=settings),
         checks=GenerationQueue(settings.generate_queue_url),
         inbox=Bucket(settings.inbox_bucket),
+        on_terminal=settlement().settle,
+    )
+
+
+@cache
+def stale_design_sweeper() -> StaleDesignSweeper:
+    from shared.services.sweeper import StaleDesignSweeper
+
+    settings = get_settings()
+    return StaleDesignSweeper(
+        settings=settings,
+        designs=DesignRepository(settings),
+        queue=GenerationQueue(settings.generate_queue_url),
+        events=StatusEventBus(settings.event_bus_name),
         on_terminal=settlement().settle,
     )
 
@@ -247,6 +262,7 @@ def reset() -> None:
         outputs_bucket,
         design_service,
         generation_pipeline,
+        stale_design_sweeper,
         prediction_callbacks,
         inbox_ingest,
         inbox_writeback,
