@@ -398,6 +398,9 @@ SWEEP_STALE_DESIGNS = ScheduleSpec(
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (SWEEP_STALE_DESIGNS,)
 
+OLDEST_OPEN_DESIGN_METRIC = "OldestOpenDesignAgeSeconds"
+"""Published by the sweeper on every run (namespace ``Roomcraft``); the stack alarms on it."""
+
 
 def local_name(stage: str, resource_id: str) -> str:
     """Physical name the embedded local cloud gives a resource."""

@@ -8,10 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.observability import logger, metrics, tracer
+from shared.resources import OLDEST_OPEN_DESIGN_METRIC
 from shared.services import wiring
-
-OLDEST_OPEN_DESIGN_METRIC = "OldestOpenDesignAgeSeconds"
-"""The stack alarms on it (infra/constructs/observability.py)."""
 
 
 @logger.inject_lambda_context
