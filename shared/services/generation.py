@@ -218,7 +218,11 @@ class GenerationPipeline:
             if receive_count < self._settings.max_attempts:
                 raise
             logger.exception("giving up on design after repeated failures")
-            self._fail(design, "internal_error", "staging failed on our side; the quota unit was not used")
+            self._fail(
+                design,
+                "internal_error",
+                "staging failed on our side; the quota unit was given back unless the model had already run",
+            )
             return RunResult.FAILED
 
     def _fetch_deadline(self, time_left: TimeLeft | None) -> float:
