@@ -24,6 +24,7 @@ from infra.constructs.functions import Functions
 from infra.constructs.inference import Inference
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
+from infra.constructs.schedules import Schedules
 from infra.constructs.storage import Storage
 from infra.constructs.web import WebApp
 from infra.constructs.webhooks import Webhooks
@@ -136,6 +137,7 @@ class RoomcraftStack(Stack):
             [self.delivery.base_url, *(o for o in config.cors_allowed_origins if o != "*")]
         )
         self._connect_inference(functions)
+        self.schedules = Schedules(self, "Schedules", functions=functions)
         self._grant_least_privilege(functions)
         self.observability = Observability(
             self,
@@ -199,6 +201,7 @@ class RoomcraftStack(Stack):
             "dispatcher": self._grant_dispatcher,
             # Runs the same pipeline as the worker when a SageMaker async result is announced.
             "inference_events": self._grant_worker,
+            "sweeper": self._grant_sweeper,
         }
         for function_id, function in functions.items():
             if function_id not in policies:
@@ -251,6 +254,16 @@ class RoomcraftStack(Stack):
         self._acknowledge_prefixes(function, [(INBOX_BUCKET.id, INBOX_PREFIX)])
         # Settlement of finished designs: the quota refund (a marker put + counter updates, one
         # transaction) and the batch count and its completion claim.
+        self.storage.grant_table_actions(USAGE_TABLE.id, role, ["dynamodb:PutItem", "dynamodb:UpdateItem"])
+        self.storage.grant_table_actions(BATCHES_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+
+    def _grant_sweeper(self, function: lambda_.Function) -> None:
+        """Stale designs: read the open-designs index, queue a design again or fail and settle it."""
+        role = _role(function)
+        self.storage.grant_table_access(DESIGNS_TABLE.id, role, write=True)
+        self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
+        self.events.bus.grant_put_events_to(role)
+        # Settlement of the designs it fails: the quota refund and the batch count.
         self.storage.grant_table_actions(USAGE_TABLE.id, role, ["dynamodb:PutItem", "dynamodb:UpdateItem"])
         self.storage.grant_table_actions(BATCHES_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
 

@@ -1,4 +1,5 @@
-"""``roomcraft admin``: tenants, API keys and inbox writers, on the local cloud or on a deployment.
+"""``roomcraft admin``: tenants, API keys, inbox writers and dead-letter redrive, on the local cloud
+or on a deployment.
 
 It talks to the DynamoDB tables directly, with the caller's AWS credentials; which tables it finds
 from the target:
@@ -22,6 +23,7 @@ from typing import Any
 
 from shared.domain.errors import RoomcraftError, ValidationFailed
 from shared.domain.tenants import ApiKey, Limits, Tenant, TenantStatus
+from shared.resources import GENERATE_QUEUE, QUEUES
 from shared.services.tenancy import TenantAdmin
 from shared.settings import Settings
 
@@ -82,6 +84,16 @@ def add_admin_parser(commands: Any) -> None:
         parser = writer.add_parser(action, help=text)
         parser.add_argument("tenant_id")
         parser.add_argument("writer", help="a role/user ARN, or its IAM unique id (AROA…/AIDA…)")
+    redrive = things.add_parser(
+        "redrive", help="move a queue's dead-lettered messages back to the queue (after fixing the cause)"
+    )
+    redrive.add_argument(
+        "--queue",
+        default=GENERATE_QUEUE.id,
+        choices=[spec.id for spec in QUEUES],
+        help=f"which queue (default: {GENERATE_QUEUE.id})",
+    )
+    redrive.add_argument("--max", type=int, default=1000, help="move at most this many messages")
 
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
@@ -196,6 +208,20 @@ def _inbox_writer(admin: TenantAdmin, args: argparse.Namespace) -> Any:
     return _tenant_json(admin.revoke_inbox_writer(args.tenant_id, writer))
 
 
+def redrive(settings: Settings, queue_id: str, limit: int) -> dict[str, Any]:
+    import boto3
+
+    from shared.adapters.sqs import DeadLetterRedrive
+
+    spec = next(spec for spec in QUEUES if spec.id == queue_id)
+    queue_url = getattr(settings, spec.env_var.removeprefix("ROOMCRAFT_").lower(), "")
+    if not queue_url:
+        raise LookupError(f"the target names no {spec.env_var}")
+    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+    dead_letters, moved = DeadLetterRedrive(sqs, queue_url).move(limit=limit)
+    return {"queue": spec.id, "queue_url": queue_url, "dead_letter_queue_url": dead_letters, "moved": moved}
+
+
 def run_admin(args: argparse.Namespace) -> int:
     from shared.adapters.dynamodb_tenancy import ApiKeyRepository, TenantRepository
 
@@ -204,6 +230,14 @@ def run_admin(args: argparse.Namespace) -> int:
     except Exception as error:
         print(f"error: cannot find the deployment's tables: {error}", file=sys.stderr)
         return EXIT_TARGET
+    if args.thing == "redrive":
+        try:
+            moved = redrive(settings, args.queue, args.max)
+        except Exception as error:
+            print(f"error: redrive_failed: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        print(json.dumps(moved, indent=2))
+        return EXIT_OK
     admin = TenantAdmin(tenants=TenantRepository(settings), keys=ApiKeyRepository(settings))
     args.settings = settings
     try:

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.resources import DESIGN_DEADLINE_SECONDS
+
 ProviderName = Literal["preview", "replicate", "sagemaker"]
 
 
@@ -46,6 +48,10 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = 900
     upload_retention_days: int = 7
     fetch_timeout_seconds: float = 10.0
+    """Longest wait for one network operation of an image_url fetch (connect, one read)."""
+    source_fetch_deadline_seconds: float = Field(default=30.0, gt=0, le=60)
+    """Whole time an image_url fetch may take, however the server trickles its bytes; bounded further
+    by the invocation's remaining time. Past it the design fails with ``source_fetch_timeout``."""
     allow_loopback_urls: bool = False
     """Local development only: lets image URLs point at 127.0.0.1."""
     loopback_blocked_ports: tuple[int, ...] = ()
@@ -55,6 +61,11 @@ class Settings(BaseSettings):
     """How long a worker owns a design before another delivery may take it over."""
     max_attempts: int = 4
     """Deliveries of one generation message before the design fails for good."""
+    design_deadline_seconds: int = Field(default=DESIGN_DEADLINE_SECONDS, gt=0)
+    """A design not terminal this long after creation is queued again by the sweeper, and failed
+    (``design_stalled``) if still not terminal as long again after that (docs/architecture.md)."""
+    sweep_limit: int = Field(default=500, gt=0)
+    """Most stale designs one sweeper run handles (the rest wait for the next run)."""
     queue_estimate_seconds: float = 2.0
 
     # S3 inbox (upload-triggered staging): see docs/inbox.md.

@@ -172,9 +172,14 @@ class Storage(Construct):
         """Item-level read (and write) on one table and its indexes: no Scan, no streams, no admin."""
         table = self.tables[table_id]
         spec = next(spec for spec in TABLES if spec.id == table_id)
-        resources = [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in spec.indexes)]
-        actions = [*TABLE_READ_ACTIONS, *(TABLE_WRITE_ACTIONS if write else ())]
-        iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
+        indexes = [f"{table.table_arn}/index/{index.name}" for index in spec.indexes]
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(TABLE_READ_ACTIONS), resource_arns=[table.table_arn, *indexes]
+        )
+        if write:  # item writes name the table; an index is never written to directly
+            iam.Grant.add_to_principal(
+                grantee=grantee, actions=list(TABLE_WRITE_ACTIONS), resource_arns=[table.table_arn]
+            )
 
     def grant_table_actions(self, table_id: str, grantee: iam.IGrantable, actions: Sequence[str]) -> None:
         """Exactly these item actions on one table (not its indexes), for roles that need less than

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from shared.domain.errors import ImageTooLarge, ImageUrlRefused, SourceFetchFailed
+from shared.domain.errors import ImageTooLarge, ImageUrlRefused, SourceFetchFailed, SourceFetchTimeout
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -242,22 +242,33 @@ def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
 
 
 class ImageUrlFetcher:
-    """Downloads a room photo from a user's URL within size and time limits."""
+    """Downloads a room photo from a user's URL within size and time limits.
+
+    ``timeout`` bounds each network operation; ``deadline`` the whole fetch (connect, answer, body),
+    so a server that sends one byte every few seconds is cut off on time, not after minutes."""
 
     def __init__(
-        self, *, timeout: float, allow_loopback: bool = False, blocked_ports: Collection[int] = ()
+        self,
+        *,
+        timeout: float,
+        deadline: float,
+        allow_loopback: bool = False,
+        blocked_ports: Collection[int] = (),
     ) -> None:
         self._timeout = timeout
+        self._deadline = deadline
         self._allow_loopback = allow_loopback
         self._blocked_ports = blocked_ports
 
-    def fetch(self, url: str, *, max_bytes: int) -> bytes:
+    def fetch(self, url: str, *, max_bytes: int, deadline_seconds: float | None = None) -> bytes:
         check_url(url, allow_loopback=self._allow_loopback, resolve=False, blocked_ports=self._blocked_ports)
+        deadline = self._deadline if deadline_seconds is None else min(self._deadline, deadline_seconds)
         try:
             with (
                 guarded_client(
-                    timeout=self._timeout,
+                    timeout=min(self._timeout, deadline),
                     allow_loopback=self._allow_loopback,
+                    total_timeout=deadline,
                     blocked_ports=self._blocked_ports,
                 ) as http,
                 http.stream("GET", url) as response,
@@ -273,7 +284,9 @@ class ImageUrlFetcher:
                     raise ImageTooLarge(f"the image is {declared} bytes; the limit is {max_bytes}")
                 body, truncated = read_capped(response, max_bytes)
         except httpx.TimeoutException as error:
-            raise SourceFetchFailed(f"the image URL did not answer within {self._timeout:.0f} s") from error
+            raise SourceFetchTimeout(
+                f"the image URL did not send the image within {deadline:g} s", details={"seconds": deadline}
+            ) from error
         except httpx.HTTPError as error:
             raise SourceFetchFailed(f"the image URL could not be fetched: {error}") from error
         if truncated:

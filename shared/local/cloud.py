@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -25,7 +26,7 @@ import httpx
 
 from shared.adapters.aws import client as aws_client
 from shared.content_security import web_app_policy
-from shared.resources import FUNCTIONS, QUEUES, QueueSpec
+from shared.resources import FUNCTIONS, QUEUES, SCHEDULES, QueueSpec, ScheduleSpec
 
 DEFAULT_API_PORT = 8787
 LOCAL_CREDENTIALS = {
@@ -208,6 +209,41 @@ class QueuePoller:
                 self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
 
 
+class ScheduledRunner:
+    """Runs a scheduled function every ``interval`` seconds, as its EventBridge schedule rule does
+    in AWS (``SCHEDULES``); a failed run is logged and the next one comes on time."""
+
+    def __init__(self, spec: ScheduleSpec, handler: Handler, *, interval: float) -> None:
+        self.spec = spec
+        self._handler = handler
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"schedule-{spec.id}", daemon=True)
+        self.runs = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        function = next(f for f in FUNCTIONS if f.id == self.spec.function)
+        while not self._stop.wait(self._interval):
+            event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+            context = LambdaContext(
+                function_name=f"roomcraft-{function.id}",
+                memory_limit_in_mb=function.memory_mb,
+                timeout_seconds=function.timeout_seconds,
+            )
+            try:
+                self._handler(event, context)
+            except Exception:
+                logging.getLogger(__name__).exception("scheduled run of %s failed", function.id)
+            self.runs += 1
+
+
 class AsgiServer:
     """uvicorn in a background thread."""
 
@@ -360,6 +396,7 @@ class LocalCloud:
         self.api: AsgiServer | None = None
         self.cdn: AsgiServer | None = None
         self.pollers: dict[str, QueuePoller] = {}
+        self.schedules: dict[str, ScheduledRunner] = {}
         self._saved_env: dict[str, str | None] = {}
         self._cdn_port = cdn_port
         self.web = WebApp(web_dist or Path(os.environ.get("ROOMCRAFT_WEB_DIST", WEB_DIST)))
@@ -438,6 +475,15 @@ class LocalCloud:
             poller = QueuePoller(spec, self.env[spec.env_var], handler)
             poller.start(workers=self._worker_threads if spec.consumer == "worker" else 1)
             self.pollers[spec.id] = poller
+        # Minutes in AWS; ROOMCRAFT_LOCAL_SCHEDULE_SECONDS makes it seconds (tests, demos).
+        interval = float(self.env.get("ROOMCRAFT_LOCAL_SCHEDULE_SECONDS", "0") or 0)
+        for schedule in SCHEDULES:
+            scheduled = load_handler(schedule.function)
+            if scheduled is None:
+                continue
+            runner = ScheduledRunner(schedule, scheduled, interval=interval or schedule.rate_minutes * 60)
+            runner.start()
+            self.schedules[schedule.id] = runner
         return self
 
     @property
@@ -447,6 +493,8 @@ class LocalCloud:
     def stop(self) -> None:
         for poller in self.pollers.values():
             poller.stop()
+        for runner in self.schedules.values():
+            runner.stop()
         for server in (self.api, self.cdn):
             if server:
                 server.stop()

@@ -16,6 +16,7 @@ from shared.resources import (
     EVENT_BUS,
     EVENT_SOURCE,
     QUEUES,
+    SCHEDULES,
     TABLES,
     UPLOADS_BUCKET,
     BucketSpec,
@@ -194,6 +195,15 @@ def provision_resources(
             Rule=local_name(stage, rule.id),
             EventBusName=bus_name,
             Targets=[{"Id": rule.target_queue, "Arn": queue_arns[rule.target_queue]}],
+        )
+
+    # Schedule rules on the default bus, as the stack has them; the local cloud's timer runs their
+    # functions (the emulator does not invoke functions on a schedule).
+    for schedule in SCHEDULES:
+        events.put_rule(
+            Name=local_name(stage, schedule.id),
+            Description=schedule.description,
+            ScheduleExpression=schedule.expression,
         )
 
     kms = _client("kms", endpoint_url, region)

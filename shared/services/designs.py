@@ -202,23 +202,37 @@ class DesignService:
         )
 
     def submit(self, design: Design) -> None:
-        """Store a drafted design, queue it for the worker and announce it."""
+        """Store a drafted design, queue it for the worker, then announce it.
+
+        Queued before it is announced, so ``design.queued`` never goes out for a design no worker
+        will see. If the queue refuses, the design is removed again and the error raised (the
+        caller gives the quota unit back); should the removal fail too, the sweeper queues it
+        after its deadline. If EventBridge refuses the event, the design is still accepted (a 500
+        would make clients retry into a second design): a second message asks the worker to send
+        the stored event; should that fail too, the design's next events still go out.
+        """
         design, event = with_status_event(design, None)
         self._designs.create(design)
-        # Announced before it is queued, so design.queued comes first. If EventBridge refuses it,
-        # the design is still accepted (a 500 would make clients retry into a second design): the
-        # message asks the worker to send the stored event.
+        message = GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id)
+        try:
+            self._queue.enqueue(message)
+        except Exception:
+            logger.exception("design not queued; removing it", extra={"design_id": design.design_id})
+            try:
+                self._designs.delete_unstarted(design)
+            except Exception:
+                logger.exception("could not remove the unqueued design; the sweeper will queue it")
+            raise
         try:
             self._events.publish(event)
-            announced = True
         except Exception:
             logger.exception(
                 "design.queued not sent; the worker sends it", extra={"event_id": event.event_id}
             )
-            announced = False
-        self._queue.enqueue(
-            GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id, announce=not announced)
-        )
+            try:
+                self._queue.enqueue(message.model_copy(update={"announce": True}))
+            except Exception:
+                logger.exception("could not ask the worker to send design.queued")
 
     def get(self, tenant_id: str, design_id: str) -> Design:
         return self._designs.get(tenant_id, design_id)

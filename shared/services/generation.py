@@ -52,6 +52,12 @@ logger = Logger(service="roomcraft", child=True)
 ProviderLookup = Callable[[str], InferenceProvider]
 
 SQS_MAX_DELAY_SECONDS = 900
+INVOCATION_RESERVE_SECONDS = 15.0
+"""Time an invocation keeps after a source fetch to fail the design, publish and settle."""
+MIN_FETCH_SECONDS = 1.0
+
+TimeLeft = Callable[[], float]
+"""Seconds left in this invocation (Lambda's ``get_remaining_time_in_millis`` / 1000)."""
 
 
 class CheckQueue(Protocol):
@@ -157,7 +163,9 @@ class GenerationPipeline:
         self._checks = checks
         self._on_terminal = on_terminal
 
-    def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
+    def run(
+        self, message: GenerationMessage, *, receive_count: int = 1, time_left: TimeLeft | None = None
+    ) -> RunResult:
         try:
             design = self._designs.get(message.tenant_id, message.design_id)
         except DesignNotFound:
@@ -181,17 +189,17 @@ class GenerationPipeline:
         ):
             raise DesignBusy(f"design {design.design_id} is being worked on by another worker")
         try:
-            return self._advance(design, receive_count)
+            return self._advance(design, receive_count, time_left)
         finally:
             self._designs.release_lease(design, self._worker_id)
 
     # --- steps -----------------------------------------------------------------------
-    def _advance(self, design: Design, receive_count: int) -> RunResult:
+    def _advance(self, design: Design, receive_count: int, time_left: TimeLeft | None = None) -> RunResult:
         try:
             if design.status is DesignStatus.QUEUED:
                 design = self._move(design, DesignStatus.PREPARING)
             if design.status is DesignStatus.PREPARING:
-                design = self._prepare(design)
+                design = self._prepare(design, time_left)
             if design.status is DesignStatus.GENERATING:
                 design, finished = self._generate(design, resumed=receive_count > 1)
                 if not finished:
@@ -210,10 +218,21 @@ class GenerationPipeline:
             if receive_count < self._settings.max_attempts:
                 raise
             logger.exception("giving up on design after repeated failures")
-            self._fail(design, "internal_error", "staging failed on our side; the quota unit was not used")
+            self._fail(
+                design,
+                "internal_error",
+                "staging failed on our side; the quota unit was given back unless the model had already run",
+            )
             return RunResult.FAILED
 
-    def _prepare(self, design: Design) -> Design:
+    def _fetch_deadline(self, time_left: TimeLeft | None) -> float:
+        """The source fetch's whole time: the setting, within what this invocation has left."""
+        deadline = self._settings.source_fetch_deadline_seconds
+        if time_left is not None:
+            deadline = min(deadline, max(MIN_FETCH_SECONDS, time_left() - INVOCATION_RESERVE_SECONDS))
+        return deadline
+
+    def _prepare(self, design: Design, time_left: TimeLeft | None = None) -> Design:
         keys = WorkKeys(design.tenant_id, design.design_id)
         source = design.source
         if source.key is not None:
@@ -223,7 +242,11 @@ class GenerationPipeline:
             original = self._inbox.read(source.inbox.key, max_bytes=self._settings.max_upload_bytes)
         else:
             assert source.url is not None
-            original = self._fetcher.fetch(source.url, max_bytes=self._settings.max_upload_bytes)
+            original = self._fetcher.fetch(
+                source.url,
+                max_bytes=self._settings.max_upload_bytes,
+                deadline_seconds=self._fetch_deadline(time_left),
+            )
         prepared = prepare_image(
             original,
             max_bytes=self._settings.max_upload_bytes,
@@ -241,8 +264,14 @@ class GenerationPipeline:
             }
         )
         provider = self._providers(design.provider)
+        # Stored with the move to generating, the write before the first (paid) provider call: a
+        # later failure of ours is not refunded (docs/tenants.md); no extra write for it.
         return self._move(
-            design, DesignStatus.GENERATING, expected=provider.typical_seconds, source=new_source
+            design,
+            DesignStatus.GENERATING,
+            expected=provider.typical_seconds,
+            source=new_source,
+            provider_started_at=self._clock(),
         )
 
     def _generate(self, design: Design, *, resumed: bool = False) -> tuple[Design, bool]:
@@ -502,12 +531,16 @@ class GenerationPipeline:
         outputs = output_summaries(updated, self._outputs.url_for) if target is DesignStatus.SUCCEEDED else ()
         updated, event = with_status_event(updated, design.status, outputs)
         self._save(design, updated)
-        self._events.publish(event)
+        try:
+            self._events.publish(event)
+        finally:
+            # Settled even when the publish fails: the stored event is sent again by the next
+            # delivery (or by ``_fail`` on the last one), the refund and batch count must not wait.
+            if target.is_terminal:
+                self._settle(updated)
         logger.info(
             "design moved", extra={"design_id": design.design_id, "from": design.status, "to": target}
         )
-        if target.is_terminal:
-            self._settle(updated)
         return updated
 
     def _save(self, previous: Design, updated: Design) -> None:
@@ -522,17 +555,29 @@ class GenerationPipeline:
     def _fail(self, design: Design, code: str, message: str) -> None:
         current = self._designs.get(design.tenant_id, design.design_id)
         if current.status.is_terminal:
+            # Terminal already: this attempt's terminal publish (or another writer's) may have failed
+            # after the save, and no delivery follows the last one. Send the stored event again
+            # (consumers deduplicate on its id) and settle; both are idempotent.
+            self._finish_terminal(current)
             return
         failed, event = with_status_event(current.fail(code, message, now=self._clock()), current.status)
         try:
             self._save(current, failed)
         except _Stop:
-            return
-        self._events.publish(event)
+            return  # canceled under us: the cancel announced and settled it
         logger.info("design failed", extra={"design_id": design.design_id, "code": code})
         if current.predictions is not None:
             self._cancel_predictions(current.provider, current.predictions.outstanding)
-        self._settle(failed)
+        try:
+            self._events.publish(event)
+        finally:
+            self._settle(failed)
+
+    def _finish_terminal(self, design: Design) -> None:
+        try:
+            self._announce_again(design)
+        finally:
+            self._settle(design)
 
     def _announce_again(self, design: Design) -> None:
         """A redelivery (the last attempt may have died between a status write and its event), or

@@ -10,11 +10,14 @@ same ``DesignService.create`` as the API's, with ``origin=s3``.
 A photo written by an identity its tenant has not registered (``shared.domain.inbox_writers``,
 when ``inbox_writer_check`` is ``enforce``: the cloud) is refused like one with bad options.
 A photo refused here (options, size, type, writer) gets ``outbox/{tenant}/{path}.error.json`` and its
-original moves to ``quarantine/{tenant}/{path}``; no design is made for it.
+original moves to ``quarantine/{tenant}/{path}``; no design is made for it. A drop whose key cannot
+be repeated in the outbox (``//``, ``.``/``..``, too long) goes to
+``quarantine/{tenant}/refused-keys/{digest}`` with its report beside it (``{digest}.error.json``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +32,7 @@ from shared.domain.errors import (
     ImageEmpty,
     ImageError,
     ImageTooLarge,
+    InboxKeyRefused,
     InboxPathInvalid,
     InvalidOptions,
     RoomcraftError,
@@ -40,6 +44,7 @@ from shared.domain.errors import (
 from shared.domain.ids import new_id
 from shared.domain.inbox import (
     DEFAULTS_FILE,
+    ERROR_REPORT_SUFFIX,
     OPTIONS_FILE_MAX_BYTES,
     DropKind,
     DroppedObject,
@@ -111,6 +116,9 @@ class InboxIngest:
         except InboxPathInvalid as error:  # no tenant to report to: say it in the logs only
             logger.warning(error.message, extra={"code": error.code})
             return IngestOutcome.IGNORED
+        problem = path.key_problem
+        if problem is not None:
+            return self._refuse_key(path, InboxKeyRefused(problem, details={"key": path.key}))
         if path.kind is not DropKind.PHOTO:
             return IngestOutcome.IGNORED
         head = self._inbox.head(path.key)
@@ -228,6 +236,34 @@ class InboxIngest:
             )
         if self._batches is not None:  # also after a retry: the earlier delivery may have died first
             self._batches.join(record.tenant_id, record.batch_id, record.design_id)
+
+    def _refuse_key(self, path: InboxPath, error: InboxKeyRefused) -> IngestOutcome:
+        """A key the outbox cannot repeat: the original and its report go under a short key of
+        their own in the quarantine. Idempotent: a redelivery rewrites the same report, or finds
+        the original gone."""
+        head = self._inbox.head(path.key)
+        if head is None:
+            return IngestOutcome.MISSING
+        quarantine_key = path.refused_key(hashlib.sha256(path.key.encode()).hexdigest()[:32])
+        report = InboxErrorReport(
+            code=error.code,
+            message=error.message,
+            details=error.details,
+            source=InboxObject(key=path.key, etag=head.etag),
+            stage="ingest",
+            quarantine_key=quarantine_key,
+            occurred_at=self._clock(),
+        )
+        self._inbox.write(
+            quarantine_key + ERROR_REPORT_SUFFIX,
+            report.model_dump_json(indent=2).encode(),
+            content_type="application/json",
+            cache_control=REPORT_CACHE_CONTROL,
+        )
+        self._inbox.copy_from(self._inbox.name, path.key, quarantine_key)
+        self._inbox.delete(path.key)
+        logger.warning("inbox key refused", extra={"code": error.code, "quarantine_key": quarantine_key})
+        return IngestOutcome.REJECTED
 
     def _reject(
         self, path: InboxPath, source: InboxObject, record: IngestRecord, error: RoomcraftError

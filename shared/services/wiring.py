@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shared.services.callbacks import PredictionCallbacks
     from shared.services.generation import GenerationPipeline
     from shared.services.ingest import InboxIngest
+    from shared.services.sweeper import StaleDesignSweeper
     from shared.services.webhook_dispatch import WebhookDispatcher
     from shared.services.webhook_endpoints import WebhookEndpointService
     from shared.services.writeback import InboxWriteback
@@ -92,6 +93,7 @@ def generation_pipeline() -> GenerationPipeline:
         events=StatusEventBus(settings.event_bus_name),
         fetcher=ImageUrlFetcher(
             timeout=settings.fetch_timeout_seconds,
+            deadline=settings.source_fetch_deadline_seconds,
             allow_loopback=settings.loopback_urls_allowed,
             blocked_ports=settings.loopback_blocked_ports,
         ),
@@ -110,6 +112,20 @@ def sagemaker_provider() -> SageMakerProvider:
     provider = provider_for("sagemaker", get_settings())
     assert isinstance(provider, SageMakerProvider)
     return provider
+
+
+@cache
+def stale_design_sweeper() -> StaleDesignSweeper:
+    from shared.services.sweeper import StaleDesignSweeper
+
+    settings = get_settings()
+    return StaleDesignSweeper(
+        settings=settings,
+        designs=DesignRepository(settings),
+        queue=GenerationQueue(settings.generate_queue_url),
+        events=StatusEventBus(settings.event_bus_name),
+        on_terminal=settlement().settle,
+    )
 
 
 @cache
@@ -272,6 +288,7 @@ def reset() -> None:
         outputs_bucket,
         design_service,
         generation_pipeline,
+        stale_design_sweeper,
         prediction_callbacks,
         inbox_ingest,
         inbox_writeback,

@@ -71,6 +71,9 @@ EXPECTED_ACKNOWLEDGMENTS = {
         "AwsSolutions-IAM5[Resource::<StorageInboxBucketDB5F90E7.Arn>/inbox/*]",
     },
     "Functions/InferenceEventsFunction": {"AwsSolutions-L1"},
+    # The stale-design sweeper (tests/infra/test_sweeper.py): X-Ray only, no bucket at all.
+    "Functions/SweeperRole": {"AwsSolutions-IAM5[Resource::*]"},
+    "Functions/SweeperFunction": {"AwsSolutions-L1"},
     # CDK's bucket-deployment function, which copies the web app (infra/constructs/web.py).
     "Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB": {
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",

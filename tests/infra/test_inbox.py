@@ -120,7 +120,11 @@ def test_ingest_checks_the_writer_against_the_tenants_registered_writers(synth: 
 def test_writeback_role(synth: Synthesized) -> None:
     found = statements(synth, "writeback")
     storage, pipeline = synth.stack.storage, synth.stack.pipeline
-    assert reachable(found, "dynamodb:GetItem") == [arn(synth, storage.tables[DESIGNS_TABLE.id])]
+    designs = arn(synth, storage.tables[DESIGNS_TABLE.id])
+    assert reachable(found, "dynamodb:GetItem")[0] == designs
+    assert json.dumps(reachable(found, "dynamodb:GetItem")[1:]) == json.dumps(
+        [{"Fn::Join": ["", [designs, "/index/open-designs"]]}]
+    )  # the table and its index: reads only
     assert not reachable(found, "dynamodb:PutItem")
     assert not reachable(found, "dynamodb:UpdateItem")
     inbox, outbox, quarantine = (

@@ -63,7 +63,7 @@ def test_other_loopback_ports_stay_usable_locally(own_port: tuple[int, Threading
     port, server = own_port
     url = f"http://127.0.0.1:{port}/room.jpg"
     check_url(url, allow_loopback=True, blocked_ports=(port + 1,))
-    fetched = ImageUrlFetcher(timeout=5, allow_loopback=True, blocked_ports=(port + 1,)).fetch(
+    fetched = ImageUrlFetcher(timeout=5, deadline=10, allow_loopback=True, blocked_ports=(port + 1,)).fetch(
         url, max_bytes=1000
     )
     assert fetched == b'{"secret": "emulator state"}'
@@ -74,7 +74,7 @@ def test_the_image_fetcher_never_connects_to_a_blocked_port(
     own_port: tuple[int, ThreadingHTTPServer],
 ) -> None:
     port, server = own_port
-    fetcher = ImageUrlFetcher(timeout=5, allow_loopback=True, blocked_ports=(port,))
+    fetcher = ImageUrlFetcher(timeout=5, deadline=10, allow_loopback=True, blocked_ports=(port,))
     for host in ("127.0.0.1", "localhost"):
         with pytest.raises(AddressRefused):
             fetcher.fetch(f"http://{host}:{port}/moto-api/data.json", max_bytes=1000)
