@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ProviderName = Literal["preview", "replicate", "sagemaker"]
+ProviderName = Literal["preview", "replicate", "sagemaker", "selfhosted"]
 
 
 class Settings(BaseSettings):
@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     """Read timeout of a real-time InvokeEndpoint (SageMaker itself stops at 60 s)."""
     sagemaker_cost_per_second: float = 0.0
     """USD per second of endpoint time (instance price / 3600) for estimated_cost_usd."""
+    inference_url: str = ""
+    """Base URL of a self-hosted model server (inference/), e.g. http://127.0.0.1:8080."""
+    inference_timeout_seconds: float = 300.0
     # Tenants, API keys, quotas, batches and idempotency (docs/tenants.md).
     tenants_table: str = "roomcraft-local-tenants"
     api_keys_table: str = "roomcraft-local-api-keys"
