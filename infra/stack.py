@@ -22,6 +22,7 @@ from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
 from infra.constructs.functions import Functions
 from infra.constructs.inference import Inference
+from infra.constructs.selfhosted_inference import SelfHostedEndpoint
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
@@ -80,6 +81,15 @@ class RoomcraftStack(Stack):
             log_bucket=self.storage.access_logs,
         )
         self.inference = Inference(self, "Inference", config=config)
+        self.selfhosted: SelfHostedEndpoint | None = None
+        if config.inference == "selfhosted":
+            self.selfhosted = SelfHostedEndpoint(
+                self,
+                "SelfHostedInference",
+                config=config,
+                work_bucket=self.storage.buckets[UPLOADS_BUCKET.id],
+                topics=dict(self.inference.async_topics),
+            )
         self.webhooks = Webhooks(
             self,
             "Webhooks",
@@ -143,6 +153,7 @@ class RoomcraftStack(Stack):
                 "ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN": self.inference.replicate_webhook_secret.secret_arn,
                 "ROOMCRAFT_REPLICATE_MODEL": self.inference.replicate_model,
                 "ROOMCRAFT_SAGEMAKER_ENDPOINT": self.inference.sagemaker_endpoint,
+                **({"ROOMCRAFT_SAGEMAKER_MODE": "async"} if self.selfhosted else {}),
                 "POWERTOOLS_SERVICE_NAME": "roomcraft",
                 "POWERTOOLS_METRICS_NAMESPACE": "Roomcraft",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
