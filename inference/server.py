@@ -10,6 +10,7 @@ loading failed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import queue
 import threading
@@ -63,10 +64,8 @@ class ModelServer:
             thread.start()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(queue.Full):
             self._jobs.put_nowait(None)
-        except queue.Full:
-            pass
 
     def _load(self) -> None:
         try:

@@ -215,7 +215,8 @@ class DeploymentConfig(BaseModel):
             problems.append("inference=selfhosted needs inference_model_data, s3://BUCKET/KEY.tar.gz")
         if not _SAGEMAKER_INSTANCE.match(self.inference_instance_type):
             problems.append(
-                f"inference_instance_type must be a SageMaker GPU instance type (got {self.inference_instance_type!r})"
+                "inference_instance_type must be a SageMaker GPU instance type "
+                f"(got {self.inference_instance_type!r})"
             )
         if problems:
             raise ValueError("; ".join(problems))

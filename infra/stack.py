@@ -22,9 +22,9 @@ from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
 from infra.constructs.functions import Functions
 from infra.constructs.inference import Inference
-from infra.constructs.selfhosted_inference import SelfHostedEndpoint
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
+from infra.constructs.selfhosted_inference import SelfHostedEndpoint
 from infra.constructs.storage import Storage
 from infra.constructs.web import WebApp
 from infra.constructs.webhooks import Webhooks

@@ -121,11 +121,19 @@ def _settings_fields(overrides: dict[str, str]) -> dict[str, Any]:
 
 
 def inference_serve(args: argparse.Namespace) -> int:
-    try:
-        from inference.__main__ import serve
-    except ImportError as error:
-        _say(f"error: the model server needs its dependencies ({error.name}): make install-inference")
+    import importlib.util
+
+    missing = [
+        name for name in ("torch", "diffusers", "transformers", "numpy") if not importlib.util.find_spec(name)
+    ]
+    if missing:
+        _say(
+            f"error: the model server needs its dependency group ({', '.join(missing)}): "
+            "make install-inference"
+        )
         return EXIT_ENVIRONMENT
+    from inference.__main__ import serve
+
     return serve(args)
 
 
@@ -321,7 +329,7 @@ def _add_brief_options(parser: argparse.ArgumentParser, *, room_type: str, style
     parser.add_argument("--api-key", help="API key for --api-url (default: $ROOMCRAFT_API_KEY)")
     parser.add_argument(
         "--inference-url",
-        help="the model server of --provider selfhosted, e.g. http://127.0.0.1:8080 (roomcraft inference serve)",
+        help="model server of --provider selfhosted, e.g. http://127.0.0.1:8080 (roomcraft inference serve)",
     )
 
 

@@ -51,7 +51,7 @@ class SelfHostedEndpoint(Construct):
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Roomcraft {config.stage} self-hosted model: model archive, async I/O, notifications",
+            description=f"Roomcraft {config.stage} self-hosted model: model archive, async I/O, topics",
         )
         model_bucket, model_key = _s3_parts(config.inference_model_data)
         self.role.add_to_policy(
@@ -106,7 +106,7 @@ class SelfHostedEndpoint(Construct):
             )
         )
         bucket = stack.get_logical_id(work_bucket.node.default_child)  # type: ignore[arg-type]
-        logs = f"arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/"
+        logs = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/"
         wildcards = (
             f"Resource::<{bucket}.Arn>/{REQUEST_OBJECTS}",
             f"Resource::<{bucket}.Arn>/{ASYNC_PREFIX}/*",
@@ -117,9 +117,9 @@ class SelfHostedEndpoint(Construct):
             Validations.of(self.role).acknowledge(
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[{wildcard}]",
-                    reason="Wildcards are scoped: async request objects work/*/sagemaker/request.json and results "
-                    "under work/sagemaker-async/ of the uploads bucket, this endpoint's log streams, "
-                    "PutMetricData only in SageMaker namespaces, and ecr:GetAuthorizationToken (no resource).",
+                    reason="Wildcards are scoped: async request objects work/*/sagemaker/request.json and "
+                    "results under work/sagemaker-async/ of the uploads bucket, this endpoint's log "
+                    "streams, PutMetricData only in SageMaker namespaces, ecr:GetAuthorizationToken.",
                 )
             )
 
@@ -174,8 +174,8 @@ class SelfHostedEndpoint(Construct):
         Validations.of(self.endpoint_config).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SM2",
-                reason="GPU instance types with NVMe instance storage (g4dn, g5, g6, p4d, p5) refuse a KmsKeyId "
-                "for the storage volume; SageMaker encrypts their instance store with a hardware module.",
+                reason="GPU instance types with NVMe instance storage (g4dn, g5, g6, p4d, p5) refuse a "
+                "KmsKeyId for the storage volume; SageMaker encrypts their instance store in hardware.",
             )
         )
         self.endpoint = sagemaker.CfnEndpoint(

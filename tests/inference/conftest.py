@@ -19,17 +19,21 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-_MISSING = [
-    name
-    for name in ("torch", "diffusers", "transformers", "controlnet_aux")
-    if not importlib.util.find_spec(name)
-]
-if _MISSING:
+INFERENCE_GROUP = ("torch", "diffusers", "transformers", "controlnet_aux", "numpy")
+
+
+def require_inference_group() -> None:
+    """Called at the top of each test module, before it imports the group's packages."""
+    missing = [name for name in INFERENCE_GROUP if not importlib.util.find_spec(name)]
+    if not missing:
+        return
     if os.environ.get("ROOMCRAFT_REQUIRE_INFERENCE_TESTS") == "1":
-        raise RuntimeError(
-            f"ROOMCRAFT_REQUIRE_INFERENCE_TESTS=1 but {', '.join(_MISSING)} not installed: make install-inference"
+        pytest.fail(
+            "ROOMCRAFT_REQUIRE_INFERENCE_TESTS=1 but the inference group is missing "
+            f"({', '.join(missing)}): make install-inference",
+            pytrace=False,
         )
-    pytest.skip(f"the inference group is not installed ({', '.join(_MISSING)})", allow_module_level=True)
+    pytest.skip(f"the inference group is not installed ({', '.join(missing)})", allow_module_level=True)
 
 
 def room_photo(width: int = 192, height: int = 128) -> bytes:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from tests.inference.conftest import require_inference_group
+
+require_inference_group()
+
 import base64
 import os
 import signal
@@ -101,3 +105,12 @@ def test_stage_with_selfhosted_but_no_server_url_exits_before_any_work(
     photo.write_bytes(room_photo())
     assert main(["stage", str(photo), "--provider", "selfhosted"]) == 3
     assert "roomcraft inference serve" in capsys.readouterr().out
+
+
+def test_the_image_runs_this_serve_script_on_sagemakers_port() -> None:
+    dockerfile = (ROOT / "inference" / "Dockerfile").read_text()
+    assert "install -m 0755 /opt/roomcraft/inference/serve /usr/local/bin/serve" in dockerfile
+    assert 'CMD ["serve"]' in dockerfile
+    assert "EXPOSE 8080" in dockerfile
+    assert "SM_MODEL_DIR=/opt/ml/model" in dockerfile  # the folder test_serve_... loads the same way
+    assert os.access(ROOT / "inference" / "serve", os.X_OK)

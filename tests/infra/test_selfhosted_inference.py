@@ -112,7 +112,8 @@ def test_the_execution_role_reaches_only_what_the_endpoint_needs(selfhosted: Syn
     assert "work/*/sagemaker/request.json" in text
     assert "work/sagemaker-async/*" in text
     assert "repository/roomcraft-inference" in text
-    assert "s3:DeleteObject" not in text and '"s3:*"' not in text
+    assert "s3:DeleteObject" not in text
+    assert '"s3:*"' not in text
     assert all(statement["Effect"] == "Allow" for statement in statements)
 
 
