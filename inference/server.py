@@ -169,6 +169,8 @@ def create_app(server: ModelServer) -> FastAPI:
         return PlainTextResponse(message, status_code=status)
 
     @app.post("/invocations")
+    # The SageMaker runtime's path too, so tests can point the sagemaker provider (boto3) at this server.
+    @app.post("/endpoints/{endpoint_name}/invocations")
     async def invocations(request: Request) -> Response:
         declared = request.headers.get("content-length", "")
         limit = server.config.max_body_bytes

@@ -271,3 +271,23 @@ def test_an_unreachable_server_is_provider_unavailable() -> None:
 
     with pytest.raises(ProviderUnavailable, match="cannot be reached"):
         provider(f"http://127.0.0.1:{free_port()}", attempts=2).start(generation(variants=1))
+
+
+def test_the_sagemaker_provider_can_use_the_same_server_over_http(
+    model_server: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.providers.sagemaker import SageMakerProvider
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    _, url = model_server
+    settings = Settings(
+        sagemaker_endpoint="roomcraft-test-staging",
+        sagemaker_mode="realtime",
+        sagemaker_runtime_endpoint_url=url,
+        sagemaker_invoke_timeout_seconds=120,
+    )
+    completed = SageMakerProvider(settings).start(generation(variants=2))
+    assert len(completed.images) == 2
+    assert all(image.content_type == "image/png" for image in completed.images)
