@@ -53,7 +53,8 @@ def stage(args: argparse.Namespace) -> int:
         from shared.providers.registry import missing_configuration
         from shared.settings import Settings
 
-        missing = missing_configuration(args.provider, Settings(**_settings_fields(overrides)))
+        url = overrides.get("ROOMCRAFT_INFERENCE_URL")
+        missing = missing_configuration(args.provider, Settings(inference_url=url) if url else Settings())
         if missing:
             _say(f"error: {missing}")
             return EXIT_ENVIRONMENT
@@ -114,10 +115,6 @@ def _provider_overrides(args: argparse.Namespace) -> dict[str, str]:
     if getattr(args, "inference_url", None):
         overrides["ROOMCRAFT_INFERENCE_URL"] = args.inference_url
     return overrides
-
-
-def _settings_fields(overrides: dict[str, str]) -> dict[str, Any]:
-    return {key.removeprefix("ROOMCRAFT_").lower(): value for key, value in overrides.items()}
 
 
 def inference_serve(args: argparse.Namespace) -> int:
