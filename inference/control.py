@@ -59,7 +59,8 @@ class AnnotatorControl:
         network.load_state_dict(torch.load(folder / MLSD_WEIGHTS, map_location="cpu", weights_only=True))
         network.eval()
         mlsd = MLSDdetector(network).to(device)
-        segmenter = UperNetForSemanticSegmentation.from_pretrained(folder / "segmentation").to(device).eval()
+        segmenter: Any = UperNetForSemanticSegmentation.from_pretrained(folder / "segmentation")
+        segmenter = segmenter.to(device).eval()
         processor = AutoImageProcessor.from_pretrained(folder / "segmentation")
         return cls(mlsd, segmenter, processor, device)
 
@@ -70,7 +71,8 @@ class AnnotatorControl:
         from transformers import AutoImageProcessor, UperNetForSemanticSegmentation
 
         mlsd = MLSDdetector.from_pretrained(MLSD_HUB_REPO).to(device)
-        segmenter = UperNetForSemanticSegmentation.from_pretrained(SEGMENTER_HUB_REPO).to(device).eval()
+        segmenter: Any = UperNetForSemanticSegmentation.from_pretrained(SEGMENTER_HUB_REPO)
+        segmenter = segmenter.to(device).eval()
         processor = AutoImageProcessor.from_pretrained(SEGMENTER_HUB_REPO)
         return cls(mlsd, segmenter, processor, device)
 

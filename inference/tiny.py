@@ -127,19 +127,19 @@ def tiny_annotators(device: str = "cpu", seed: int = 0) -> AnnotatorControl:
     )
 
     torch.manual_seed(seed)
+    # Keyword arguments the configs accept at run time but do not declare to type checkers.
+    backbone_options: dict[str, Any] = {"out_features": ["stage1", "stage2", "stage3", "stage4"]}
     backbone = ConvNextConfig(
-        num_channels=3,
-        hidden_sizes=[8, 16, 32, 64],
-        depths=[1, 1, 1, 1],
-        out_features=["stage1", "stage2", "stage3", "stage4"],
+        num_channels=3, hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], **backbone_options
     )
+    segmenter_options: dict[str, Any] = {"num_labels": 150}
     segmenter = UperNetForSemanticSegmentation(
         UperNetConfig(
             backbone_config=backbone,
             hidden_size=16,
             auxiliary_in_channels=32,
-            num_labels=150,
             use_auxiliary_head=False,
+            **segmenter_options,
         )
     ).eval()
     processor = SegformerImageProcessor(size={"height": 64, "width": 64}, do_reduce_labels=False)
