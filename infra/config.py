@@ -15,6 +15,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared.providers.profiles import parameter_problems, profile_for
+
 ENV_PREFIX = "ROOMCRAFT_DEPLOY_"
 
 LOG_RETENTION_DAYS = (
@@ -74,6 +76,10 @@ class DeploymentConfig(BaseModel):
     """``owner/model`` or ``owner/model:<64-hex version>`` on Replicate."""
     sagemaker_endpoint: str | None = None
     """Name of an existing SageMaker endpoint; required when ``provider`` is ``sagemaker``."""
+    generation_guidance: float | None = None
+    """Guidance scale sent to the model (unset: the model's default); checked against its range."""
+    generation_steps: int | None = None
+    """Denoising steps sent to the model (unset: the model's default); checked against its range."""
     inference: Literal["external", "selfhosted"] = "external"
     """``selfhosted``: deploy Roomcraft's own model (inference/) on an asynchronous SageMaker endpoint
     that scales to zero; the worker uses it as its ``sagemaker`` provider (docs/selfhosted.md)."""
@@ -90,6 +96,8 @@ class DeploymentConfig(BaseModel):
     """Steady-state requests per second across the whole HTTP API (API Gateway throttling)."""
     api_burst_limit: int = Field(default=100, gt=0, le=5_000)
     """Requests the HTTP API absorbs in a burst before throttling with 429."""
+    api_client_rate_limit: int = Field(default=1000, ge=10, le=2_000_000_000)
+    """Requests one client IP may make to ``/v1/`` in five minutes before AWS WAF answers 429."""
     log_retention_days: int = 30
     """Retention of every log group (functions and API access logs)."""
     alarm_email: str | None = None
@@ -228,6 +236,14 @@ class DeploymentConfig(BaseModel):
             raise ValueError(
                 "provider 'sagemaker' needs sagemaker_endpoint (the name of an existing endpoint)"
             )
+        if self.provider == "replicate":
+            problems = parameter_problems(
+                profile_for(self.replicate_model),
+                guidance=self.generation_guidance,
+                steps=self.generation_steps,
+            )
+            if problems:
+                raise ValueError(f"{self.replicate_model} refuses these settings: " + "; ".join(problems))
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise ValueError("domain_name and certificate_arn go together: set both or neither")
         return self

@@ -1,4 +1,4 @@
-"""``roomcraft admin``: tenants and API keys, on the local cloud or on a deployment.
+"""``roomcraft admin``: tenants, API keys and inbox writers, on the local cloud or on a deployment.
 
 It talks to the DynamoDB tables directly, with the caller's AWS credentials; which tables it finds
 from the target:
@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Any
 
-from shared.domain.errors import RoomcraftError
+from shared.domain.errors import RoomcraftError, ValidationFailed
 from shared.domain.tenants import ApiKey, Limits, Tenant, TenantStatus
 from shared.services.tenancy import TenantAdmin
 from shared.settings import Settings
@@ -69,6 +69,19 @@ def add_admin_parser(commands: Any) -> None:
     key_list.add_argument("tenant_id")
     key_revoke = key.add_parser("revoke", help="revoke a key: refused from the next request on")
     key_revoke.add_argument("key_id")
+
+    writer = things.add_parser(
+        "inbox-writer", help="IAM identities allowed to drop photos for a tenant (docs/inbox.md)"
+    ).add_subparsers(dest="action", required=True)
+    writer_role = writer.add_parser(
+        "create-role", help="issue the tenant a role that may write under inbox/<tenant>/ only, and allow it"
+    )
+    writer_role.add_argument("tenant_id")
+    writer_role.add_argument("--trust", required=True, help="account or role ARN that may assume the role")
+    for action, text in (("allow", "allow an existing role or user"), ("revoke", "stop allowing one")):
+        parser = writer.add_parser(action, help=text)
+        parser.add_argument("tenant_id")
+        parser.add_argument("writer", help="a role/user ARN, or its IAM unique id (AROA…/AIDA…)")
 
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
@@ -147,6 +160,8 @@ def _perform(admin: TenantAdmin, args: argparse.Namespace) -> Any:
             requests_per_minute=args.requests_per_minute,
         )
         return _tenant_json(updated)
+    if args.thing == "inbox-writer":
+        return _inbox_writer(admin, args)
     if args.action == "create":
         key, token = admin.create_key(args.tenant_id, name=args.name)
         print("The API key is shown once and stored only as a hash: keep it now.", file=sys.stderr)
@@ -154,6 +169,31 @@ def _perform(admin: TenantAdmin, args: argparse.Namespace) -> Any:
     if args.action == "list":
         return [_key_json(k) for k in admin.list_keys(args.tenant_id)]
     return _key_json(admin.revoke_key(args.key_id))
+
+
+def _inbox_writer(admin: TenantAdmin, args: argparse.Namespace) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.adapters.iam_inbox_writers import create_writer_role, unique_id_of
+
+    try:
+        if args.action == "create-role":
+            admin.get_tenant(args.tenant_id)  # TenantNotFound before anything is made in IAM
+            settings: Settings = args.settings
+            arn, writer = create_writer_role(
+                tenant_id=args.tenant_id,
+                bucket=settings.inbox_bucket,
+                stage=settings.stage,
+                trusted=args.trust,
+            )
+            tenant = admin.allow_inbox_writer(args.tenant_id, writer)
+            return {"role_arn": arn, "writer": writer, "tenant": _tenant_json(tenant)}
+        writer = unique_id_of(args.writer) if args.writer.startswith("arn:") else args.writer
+    except (ValueError, ClientError, BotoCoreError) as error:
+        raise ValidationFailed(f"IAM: {error}") from None
+    if args.action == "allow":
+        return _tenant_json(admin.allow_inbox_writer(args.tenant_id, writer))
+    return _tenant_json(admin.revoke_inbox_writer(args.tenant_id, writer))
 
 
 def run_admin(args: argparse.Namespace) -> int:
@@ -165,6 +205,7 @@ def run_admin(args: argparse.Namespace) -> int:
         print(f"error: cannot find the deployment's tables: {error}", file=sys.stderr)
         return EXIT_TARGET
     admin = TenantAdmin(tenants=TenantRepository(settings), keys=ApiKeyRepository(settings))
+    args.settings = settings
     try:
         result = _perform(admin, args)
     except RoomcraftError as error:

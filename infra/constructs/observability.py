@@ -12,13 +12,13 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from infra.constructs.keys import administered_key
 from infra.constructs.pipeline import QueuePair
 from infra.naming import pascal
 
@@ -40,7 +40,7 @@ class Observability(Construct):
         super().__init__(scope, construct_id)
         # CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key, so the topic
         # has its own key whose policy lets CloudWatch use it.
-        self.topic_key = kms.Key(
+        self.topic_key = administered_key(
             self,
             "AlarmTopicKey",
             description=f"Encrypts Roomcraft {config.stage} alarm notifications",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, Stack, Token, Validations
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -106,7 +106,16 @@ class SelfHostedEndpoint(Construct):
             )
         )
         bucket = stack.get_logical_id(work_bucket.node.default_child)  # type: ignore[arg-type]
-        logs = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/"
+        # cdk-nag names a wildcard resource with pseudo parameters where the stack's env is not concrete.
+        partition, region, account = (
+            f"<AWS::{name}>" if Token.is_unresolved(value) else value
+            for name, value in (
+                ("Partition", stack.partition),
+                ("Region", stack.region),
+                ("AccountId", stack.account),
+            )
+        )
+        logs = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/"
         wildcards = (
             f"Resource::<{bucket}.Arn>/{REQUEST_OBJECTS}",
             f"Resource::<{bucket}.Arn>/{ASYNC_PREFIX}/*",

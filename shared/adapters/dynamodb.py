@@ -18,7 +18,7 @@ from pynamodb.models import Model
 
 from shared.adapters.aws import share_session_with_pynamodb
 from shared.domain.design import Design
-from shared.domain.errors import ConcurrentUpdate, DesignNotFound, UploadNotFound, ValidationFailed
+from shared.domain.errors import ConcurrentUpdate, CursorInvalid, DesignNotFound, UploadNotFound
 from shared.domain.inbox import IngestRecord, IngestStatus
 from shared.domain.status import DesignStatus
 from shared.domain.upload import Upload
@@ -79,14 +79,26 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
+def decode_cursor(cursor: str, *, partition: tuple[str, str], sort_key: str) -> dict[str, Any]:
+    """The key a page starts after, checked to be one of this list's keys: the partition key
+    attribute holds exactly ``partition``'s value (this tenant's list), the sort key a string, and
+    nothing else. Anything else is refused before it reaches DynamoDB."""
+    refused = CursorInvalid("cursor is not one this API returned for this list")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed("cursor is not one this API returned") from error
-    if not isinstance(value, dict):
-        raise ValidationFailed("cursor is not one this API returned")
+        raise refused from error
+    partition_name, partition_value = partition
+    if not isinstance(value, dict) or set(value) != {partition_name, sort_key}:
+        raise refused
+    if value[partition_name] != {"S": partition_value}:
+        raise refused
+    sort_value = value[sort_key]
+    if not (isinstance(sort_value, dict) and set(sort_value) == {"S"} and isinstance(sort_value["S"], str)):
+        raise refused
+    if not sort_value["S"]:
+        raise refused
     return value
 
 
@@ -128,7 +140,11 @@ class DesignRepository:
             scan_index_forward=False,  # ULIDs sort by time: newest first
             limit=limit,
             filter_condition=(DesignItem.status == status.value) if status else None,
-            last_evaluated_key=decode_cursor(cursor) if cursor else None,
+            last_evaluated_key=(
+                decode_cursor(cursor, partition=("tenant_id", tenant_id), sort_key="design_id")
+                if cursor
+                else None
+            ),
             page_size=limit,
         )
         designs = [Design.model_validate_json(item.document) for item in results]

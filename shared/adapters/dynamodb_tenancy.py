@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -42,6 +42,7 @@ class TenantItem(Model):
     status = UnicodeAttribute()
     daily_designs = NumberAttribute(null=True)
     requests_per_minute = NumberAttribute(null=True)
+    inbox_writers = UnicodeSetAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
@@ -110,6 +111,7 @@ class TenantRepository:
             status=tenant.status.value,
             daily_designs=tenant.limits.daily_designs,
             requests_per_minute=tenant.limits.requests_per_minute,
+            inbox_writers=set(tenant.inbox_writers) or None,
             created_at=tenant.created_at.isoformat(),
             updated_at=tenant.updated_at.isoformat(),
         )
@@ -126,6 +128,7 @@ class TenantRepository:
                 if item.requests_per_minute is None
                 else int(item.requests_per_minute),
             ),
+            inbox_writers=tuple(sorted(item.inbox_writers or ())),
             created_at=parse_iso(item.created_at),
             updated_at=parse_iso(item.updated_at),
         )

@@ -45,6 +45,13 @@ class UnsupportedProvider(ValidationFailed):
     code = "unsupported_provider"
 
 
+class CursorInvalid(ValidationFailed):
+    """A ``cursor`` that is not one this API returned for this list (tampered, or another list's)."""
+
+    code = "cursor_invalid"
+    http_status = 400
+
+
 # --- lookups and state ------------------------------------------------------------------
 class NotFound(RoomcraftError):
     code = "not_found"
@@ -229,6 +236,12 @@ class WebhookSignatureInvalid(RoomcraftError):
 
     code = "webhook_signature_invalid"
     http_status = 401
+
+
+class CallbacksNotInUse(NotFound):
+    """No provider of this deployment sends callbacks: the route answers as if it did not exist."""
+
+    code = "route_not_found"
 
 
 class CallbackNotConfigured(RoomcraftError):

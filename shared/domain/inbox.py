@@ -339,10 +339,16 @@ class _S3Entity(BaseModel):
     object: _S3Object
 
 
+class _S3UserIdentity(BaseModel):
+    principalId: str | None = None
+
+
 class _S3Record(BaseModel):
     eventName: str
     eventTime: datetime
     s3: _S3Entity
+    userIdentity: _S3UserIdentity | None = None
+    """Who made the request (S3 sets it; shared.domain.inbox_writers checks it)."""
 
 
 class _S3Notification(BaseModel):
@@ -361,6 +367,8 @@ class DroppedObject:
     version_id: str | None
     size: int | None
     event_time: datetime
+    writer: str | None = None
+    """``userIdentity.principalId`` of the record: the identity S3 says wrote the object."""
 
     def ingest_key(self, etag: str) -> str:
         """The idempotency key: bucket/key and the version id, or the ETag when unversioned."""
@@ -387,6 +395,7 @@ def parse_notification(body: str) -> list[DroppedObject]:
             version_id=record.s3.object.versionId,
             size=record.s3.object.size,
             event_time=record.eventTime,
+            writer=record.userIdentity.principalId if record.userIdentity else None,
         )
         for record in notification.Records
         if record.eventName.startswith("ObjectCreated:")

@@ -46,6 +46,8 @@ class Tenant(BaseModel):
     name: str
     status: TenantStatus = TenantStatus.ACTIVE
     limits: Limits = Limits()
+    inbox_writers: tuple[str, ...] = ()
+    """IAM unique ids (``AROA…``, ``AIDA…``) allowed to drop photos under ``inbox/<tenant>/``."""
     created_at: datetime
     updated_at: datetime
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from typing import Any
 import httpx
 
 from shared.adapters.aws import client as aws_client
+from shared.content_security import web_app_policy
 from shared.resources import FUNCTIONS, QUEUES, QueueSpec
 
 DEFAULT_API_PORT = 8787
@@ -271,6 +273,8 @@ class WebApp:
 
     dist: Path
     config: dict[str, str] = field(default_factory=dict)
+    content_security_policy: str = field(default_factory=lambda: web_app_policy(connect_to=()))
+    """Sent with every page and file of the app, as CloudFront's response headers policy does."""
 
     @property
     def built(self) -> bool:
@@ -294,8 +298,27 @@ class WebApp:
         return [
             Route("/app", to_app),
             Route("/app/config.json", config),
-            Mount("/app", StaticFiles(directory=self.dist, html=True), name="app"),
+            Mount("/app", self._with_policy(StaticFiles(directory=self.dist, html=True)), name="app"),
         ]
+
+    def _with_policy(self, app: Any) -> Any:
+        """The app's files with its Content-Security-Policy (read per response: set after start)."""
+
+        async def send_with_policy(scope: Any, receive: Any, send: Any) -> None:
+            async def send_headers(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    headers = [
+                        (k, v)
+                        for k, v in message.get("headers", [])
+                        if k.lower() != b"content-security-policy"
+                    ]
+                    headers.append((b"content-security-policy", self.content_security_policy.encode()))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            await app(scope, receive, send_headers)
+
+        return send_with_policy
 
 
 def with_local_cors(app: Any, origins: list[str]) -> Any:
@@ -369,8 +392,13 @@ class LocalCloud:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             }
         )
-        resources = provision_resources(stage=self.stage, endpoint_url=self.moto.url)
         cdn_port = self._cdn_port or free_port()
+        cdn_origins = [f"http://127.0.0.1:{cdn_port}", f"http://localhost:{cdn_port}"]
+        resources = provision_resources(
+            stage=self.stage,
+            endpoint_url=self.moto.url,
+            upload_origins=(*cdn_origins, *WEB_DEV_ORIGINS),
+        )
         self.env = {
             **resources,
             "ROOMCRAFT_STAGE": self.stage,
@@ -379,6 +407,8 @@ class LocalCloud:
             "AWS_ENDPOINT_URL": self.moto.url,
             "ROOMCRAFT_CDN_BASE_URL": f"http://127.0.0.1:{cdn_port}",
             "ROOMCRAFT_ALLOW_LOOPBACK_URLS": "true",
+            # ...but never to the local cloud itself: the emulator's control plane, the API, the CDN.
+            "ROOMCRAFT_LOOPBACK_BLOCKED_PORTS": json.dumps([self.moto.port, self._api_port, cdn_port]),
             # The deployment default (30 designs a day) would stop a developer within the hour.
             "ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP": os.environ.get("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000"),
             **self._overrides,
@@ -390,12 +420,13 @@ class LocalCloud:
         self.api_key = seed_development_tenant()
         from shared.api.app import create_app
 
-        cdn_origins = [f"http://127.0.0.1:{cdn_port}", f"http://localhost:{cdn_port}"]
         self.api = AsgiServer(
             with_local_cors(create_app(), [*cdn_origins, *WEB_DEV_ORIGINS]), self._api_port, "api"
         )
         self.api.start()
         self.web.config = {"apiUrl": self.api.url}
+        # Uploads go to the emulator's S3 endpoint with the presigned POST; images come from the CDN.
+        self.web.content_security_policy = web_app_policy(connect_to=(self.api.url, self.moto.url))
         # Local only: the app starts signed in as the development tenant.
         self.web.config["apiKey"] = self._web_api_key or self.api_key
         self.cdn = AsgiServer(local_cdn_app(self.env["ROOMCRAFT_OUTPUTS_BUCKET"], self.web), cdn_port, "cdn")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.domain.clock import utcnow
 from shared.domain.design import MAX_SEED, MAX_VARIANTS, Brief, Design, InboxObject, Origin, SourceImage
@@ -44,16 +44,17 @@ class DesignRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    upload_id: str | None = None
-    image_url: str | None = None
+    upload_id: str | None = Field(default=None, min_length=1, max_length=128)
+    image_url: str | None = Field(default=None, min_length=1, max_length=2048)
     room_type: str
     style: str
     palette: list[str] | str | None = None
     prompt: str | None = Field(default=None, max_length=2000)
-    variants: int = Field(default=1, ge=1, le=MAX_VARIANTS)
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    # Strict: JSON's "2" or true is not a number of variants (docs/errors.md).
+    variants: StrictInt = Field(default=1, ge=1, le=MAX_VARIANTS)
+    seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
-    webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_url: str | None = Field(default=None, min_length=1, max_length=2048)
     """Also send this design's events here, signed with the tenant's default secret."""
 
 

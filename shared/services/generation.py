@@ -283,10 +283,8 @@ class GenerationPipeline:
         if not isinstance(outcome, Completed):
             waiting = self._record_pending(design, outcome)
             return self._schedule_check(waiting), False
-        if len(outcome.images) < design.brief.variants:
-            raise ProviderOutputInvalid(
-                f"the provider made {len(outcome.images)} image(s); {design.brief.variants} were asked for"
-            )
+        if not outcome.images:
+            raise ProviderOutputInvalid(f"the provider made no image; {design.brief.variants} were asked for")
         generation = StoredGeneration(
             images=len(outcome.images),
             provider_seconds=round(outcome.provider_seconds, 3),
@@ -366,10 +364,10 @@ class GenerationPipeline:
         """Write one prediction's images to ``work/…/generated/{i}``, then record it as done."""
         predictions = self._predictions_of(design)
         per_prediction = design.brief.variants // len(predictions.ids)
-        if len(outcome.images) < per_prediction:
-            raise ProviderOutputInvalid(
-                f"the prediction made {len(outcome.images)} image(s); {per_prediction} were asked for"
-            )
+        if not outcome.images:
+            raise ProviderOutputInvalid(f"the prediction made no image; {per_prediction} were asked for")
+        # Fewer than asked: a safety checker (FLUX's) dropped flagged images. The rest are paid
+        # for and kept; _finalize records the missing variants as filtered.
         keys = WorkKeys(design.tenant_id, design.design_id)
         first = predictions.ids.index(prediction_id) * per_prediction
         for offset, image in enumerate(outcome.images[:per_prediction]):
@@ -446,8 +444,19 @@ class GenerationPipeline:
     def _finalize(self, design: Design) -> Design:
         keys = WorkKeys(design.tenant_id, design.design_id)
         outputs: list[OutputImage] = []
-        for index in range(design.brief.variants):
-            generated = self._work.read(keys.generated(index), max_bytes=self._settings.max_upload_bytes)
+        made = [i for i in range(design.brief.variants) if self._work.size_of(keys.generated(i)) is not None]
+        if not made:
+            raise ProviderOutputInvalid("no generated image was stored for this design")
+        filtered = design.brief.variants - len(made)
+        if filtered:
+            logger.warning(
+                "the provider filtered some variants",
+                extra={"design_id": design.design_id, "filtered": filtered, "made": len(made)},
+            )
+        for index, generated_index in enumerate(made):
+            generated = self._work.read(
+                keys.generated(generated_index), max_bytes=self._settings.max_upload_bytes
+            )
             preview = design.provider == "preview"
             rendered = render_output(
                 generated,
@@ -456,6 +465,8 @@ class GenerationPipeline:
                 comment=f"roomcraft:{design.provider}:{design.design_id}",
             )
             metadata = {"design-id": design.design_id, "provider": design.provider}
+            if filtered:
+                metadata["variants-filtered"] = str(filtered)
             if preview:
                 metadata["preview"] = "true"
             stored = []

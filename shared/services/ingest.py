@@ -7,7 +7,9 @@ finds the record and either stops (done) or finishes the same work with the same
 (the design's own conditional create lets only one of them make it). The design is made by the
 same ``DesignService.create`` as the API's, with ``origin=s3``.
 
-A photo refused here (options, size, type) gets ``outbox/{tenant}/{path}.error.json`` and its
+A photo written by an identity its tenant has not registered (``shared.domain.inbox_writers``,
+when ``inbox_writer_check`` is ``enforce``: the cloud) is refused like one with bad options.
+A photo refused here (options, size, type, writer) gets ``outbox/{tenant}/{path}.error.json`` and its
 original moves to ``quarantine/{tenant}/{path}``; no design is made for it.
 """
 
@@ -52,7 +54,8 @@ from shared.domain.inbox import (
     options_from_metadata,
     resolve_options,
 )
-from shared.domain.ports import BatchMembership, InboxStore, IngestStore, ObjectInfo
+from shared.domain.inbox_writers import check_writer
+from shared.domain.ports import BatchMembership, InboxStore, IngestStore, ObjectInfo, TenantStore
 from shared.imaging.prepare import SIGNATURE_BYTES, check_image_signature
 from shared.services.designs import DesignRequest, DesignService
 from shared.settings import Settings
@@ -85,6 +88,7 @@ class InboxIngest:
         designs: DesignService,
         clock: Callable[[], datetime] = utcnow,
         batches: BatchMembership | None = None,
+        tenants: TenantStore | None = None,
     ) -> None:
         self._settings = settings
         self._inbox = inbox
@@ -93,6 +97,10 @@ class InboxIngest:
         self._clock = clock
         self._batches = batches
         """Where each design joins its drop's batch (``GET /v1/batches/{id}``, ``batch.completed``)."""
+        self._tenants = tenants
+        """Whose registered inbox writers are checked, when ``inbox_writer_check`` is ``enforce``."""
+        if settings.inbox_writer_check == "enforce" and tenants is None:
+            raise ValueError("inbox_writer_check=enforce needs the tenants store")
 
     def ingest(self, dropped: DroppedObject) -> IngestOutcome:
         if dropped.bucket != self._inbox.name:
@@ -115,8 +123,9 @@ class InboxIngest:
         options: ResolvedOptions | None = None
         refusal: RoomcraftError | None = None
         try:
+            self._check_writer(path, dropped)
             options = self._options(path, head)
-        except ValidationFailed as error:
+        except (ValidationFailed, TenantNotFound) as error:
             refusal = error
         now = self._clock()
         fresh = IngestRecord(
@@ -167,6 +176,13 @@ class InboxIngest:
                 defaults = options_from_document(data, source=key, folder=True)
                 break
         return resolve_options(path, metadata=metadata, sidecar=sidecar, defaults=defaults)
+
+    def _check_writer(self, path: InboxPath, dropped: DroppedObject) -> None:
+        """The prefix names a tenant; S3 names the writer: they must agree (docs/inbox.md)."""
+        if self._settings.inbox_writer_check != "enforce" or self._tenants is None:
+            return
+        tenant = self._tenants.get(path.tenant_id)
+        check_writer(path.tenant_id, dropped.writer, tenant.inbox_writers)
 
     def _check_photo(self, path: InboxPath, head: ObjectInfo) -> None:
         """What can be told without reading the photo: size, then type from its first bytes.

@@ -6,7 +6,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from shared.domain.clock import utcnow
-from shared.domain.errors import ApiKeyRevoked, InvalidApiKey, TenantDisabled, TenantNotFound
+from shared.domain.errors import (
+    ApiKeyRevoked,
+    InvalidApiKey,
+    TenantDisabled,
+    TenantNotFound,
+    ValidationFailed,
+)
+from shared.domain.inbox_writers import is_unique_id
 from shared.domain.ports import ApiKeyStore, TenantStore
 from shared.domain.tenants import (
     ApiKey,
@@ -115,6 +122,24 @@ class TenantAdmin:
                 "updated_at": self._clock(),
             }
         )
+        self._tenants.save(updated)
+        return updated
+
+    # --- inbox writers ------------------------------------------------------------------
+    def allow_inbox_writer(self, tenant_id: str, writer: str) -> Tenant:
+        """Let one IAM identity (its unique id, ``AROA…``/``AIDA…``) drop photos for the tenant."""
+        if not is_unique_id(writer):
+            raise ValidationFailed(f"{writer!r} is not an IAM unique id (AROA… for a role, AIDA… for a user)")
+        return self._set_inbox_writers(tenant_id, lambda current: current | {writer})
+
+    def revoke_inbox_writer(self, tenant_id: str, writer: str) -> Tenant:
+        """From the next drop on, objects this identity writes for the tenant are quarantined."""
+        return self._set_inbox_writers(tenant_id, lambda current: current - {writer})
+
+    def _set_inbox_writers(self, tenant_id: str, change: Callable[[set[str]], set[str]]) -> Tenant:
+        tenant = self._tenants.get(tenant_id)
+        writers = tuple(sorted(change(set(tenant.inbox_writers))))
+        updated = tenant.model_copy(update={"inbox_writers": writers, "updated_at": self._clock()})
         self._tenants.save(updated)
         return updated
 
