@@ -47,6 +47,11 @@ LOG_RETENTION_DAYS = (
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _REPLICATE_MODEL = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*(:[0-9a-f]{64})?$")
+_ECR_IMAGE = re.compile(
+    r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9._/-]+)[:@][\w.:-]+$"
+)
+_S3_OBJECT = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+\.tar\.gz)$")
+_SAGEMAKER_INSTANCE = re.compile(r"^ml\.(g4dn|g5|g6|g6e|p3|p4d|p4de|p5|inf2)\.[0-9]*x?large$")
 _SAGEMAKER_ENDPOINT = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -75,6 +80,18 @@ class DeploymentConfig(BaseModel):
     """Guidance scale sent to the model (unset: the model's default); checked against its range."""
     generation_steps: int | None = None
     """Denoising steps sent to the model (unset: the model's default); checked against its range."""
+    inference: Literal["external", "selfhosted"] = "external"
+    """``selfhosted``: deploy Roomcraft's own model (inference/) on an asynchronous SageMaker endpoint
+    that scales to zero; the worker uses it as its ``sagemaker`` provider (docs/selfhosted.md)."""
+    inference_image: str | None = None
+    """ECR image URI of ``make inference-image``; required with ``inference=selfhosted``."""
+    inference_model_data: str | None = None
+    """``s3://bucket/key.tar.gz`` of the model folder; required with ``inference=selfhosted``."""
+    inference_instance_type: str = "ml.g5.xlarge"
+    """A GPU instance type (ml.g4dn/g5/g6/g6e/p3/p4d/p5)."""
+    inference_max_instances: int = Field(default=1, ge=1, le=20)
+    inference_backlog_per_instance: float = Field(default=4.0, gt=0, le=100)
+    """Queued requests per instance the autoscaling aims for."""
     api_rate_limit: float = Field(default=50.0, gt=0, le=10_000)
     """Steady-state requests per second across the whole HTTP API (API Gateway throttling)."""
     api_burst_limit: int = Field(default=100, gt=0, le=5_000)
@@ -177,6 +194,41 @@ class DeploymentConfig(BaseModel):
                 f"CloudFront only accepts ACM certificates from us-east-1 (got region {match.group(1)})"
             )
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _selfhosted_defaults(cls, values: Any) -> Any:
+        """``inference=selfhosted`` names its endpoint and makes it the worker's provider."""
+        if isinstance(values, dict) and values.get("inference") == "selfhosted":
+            values = dict(values)
+            values.setdefault("provider", "sagemaker")
+            values.setdefault("sagemaker_endpoint", f"roomcraft-{values.get('stage', 'dev')}-staging")
+        return values
+
+    @model_validator(mode="after")
+    def _selfhosted(self) -> Self:
+        if self.inference != "selfhosted":
+            return self
+        problems = []
+        if self.provider != "sagemaker":
+            problems.append(
+                f"inference=selfhosted serves through provider 'sagemaker', not {self.provider!r}"
+            )
+        if not (self.inference_image and _ECR_IMAGE.match(self.inference_image)):
+            problems.append(
+                "inference=selfhosted needs inference_image, an ECR image URI "
+                "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG) from `make inference-image`"
+            )
+        if not (self.inference_model_data and _S3_OBJECT.match(self.inference_model_data)):
+            problems.append("inference=selfhosted needs inference_model_data, s3://BUCKET/KEY.tar.gz")
+        if not _SAGEMAKER_INSTANCE.match(self.inference_instance_type):
+            problems.append(
+                "inference_instance_type must be a SageMaker GPU instance type "
+                f"(got {self.inference_instance_type!r})"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -25,6 +25,7 @@ from infra.constructs.inference import Inference
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.schedules import Schedules
+from infra.constructs.selfhosted_inference import SelfHostedEndpoint
 from infra.constructs.storage import Storage
 from infra.constructs.web import WebApp
 from infra.constructs.webhooks import Webhooks
@@ -97,6 +98,15 @@ class RoomcraftStack(Stack):
             web_acl_arn=web_acl_arn or self.firewall.web_acl_arn,  # type: ignore[union-attr]
         )
         self.inference = Inference(self, "Inference", config=config)
+        self.selfhosted: SelfHostedEndpoint | None = None
+        if config.inference == "selfhosted":
+            self.selfhosted = SelfHostedEndpoint(
+                self,
+                "SelfHostedInference",
+                config=config,
+                work_bucket=self.storage.buckets[UPLOADS_BUCKET.id],
+                topics=dict(self.inference.async_topics),
+            )
         self.webhooks = Webhooks(
             self,
             "Webhooks",
@@ -167,6 +177,7 @@ class RoomcraftStack(Stack):
                 "ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN": self.inference.replicate_webhook_secret.secret_arn,
                 "ROOMCRAFT_REPLICATE_MODEL": self.inference.replicate_model,
                 "ROOMCRAFT_SAGEMAKER_ENDPOINT": self.inference.sagemaker_endpoint,
+                **({"ROOMCRAFT_SAGEMAKER_MODE": "async"} if self.selfhosted else {}),
                 **{
                     f"ROOMCRAFT_GENERATION_{name.upper()}": str(value)
                     for name, value in (

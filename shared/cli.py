@@ -47,12 +47,14 @@ def stage(args: argparse.Namespace) -> int:
     if len(photos) * len(styles) > MAX_BATCH:
         _say(f"error: {len(photos)} photo(s) x {len(styles)} style(s) is over {MAX_BATCH} designs")
         return EXIT_USAGE
+    overrides = _provider_overrides(args)
     if args.api_url is None and args.provider:
         # The local cloud runs the provider here: check its configuration before uploading anything.
         from shared.providers.registry import missing_configuration
         from shared.settings import Settings
 
-        missing = missing_configuration(args.provider, Settings())
+        url = overrides.get("ROOMCRAFT_INFERENCE_URL")
+        missing = missing_configuration(args.provider, Settings(inference_url=url) if url else Settings())
         if missing:
             _say(f"error: {missing}")
             return EXIT_ENVIRONMENT
@@ -64,9 +66,8 @@ def stage(args: argparse.Namespace) -> int:
 
             _say("Starting the embedded local cloud (moto server, API, queue pollers)…")
             started = time.monotonic()
-            settings = {"ROOMCRAFT_PROVIDER": args.provider} if args.provider else {}
             try:
-                cloud = stack.enter_context(LocalCloud(settings=settings))
+                cloud = stack.enter_context(LocalCloud(settings=overrides))
             except Exception as error:
                 _say(f"error: the local cloud did not start: {error}")
                 return EXIT_ENVIRONMENT
@@ -106,6 +107,31 @@ def stage(args: argparse.Namespace) -> int:
         _say(f"Succeeded in {design.get('provider_seconds') or 0:.2f} s of provider time. Results:")
         _save_results(client, design, Path(args.out) / design["id"])
     return EXIT_OK
+
+
+def _provider_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """Environment for the local cloud's worker: the chosen provider and where its model server is."""
+    overrides = {"ROOMCRAFT_PROVIDER": args.provider} if args.provider else {}
+    if getattr(args, "inference_url", None):
+        overrides["ROOMCRAFT_INFERENCE_URL"] = args.inference_url
+    return overrides
+
+
+def inference_serve(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    missing = [
+        name for name in ("torch", "diffusers", "transformers", "numpy") if not importlib.util.find_spec(name)
+    ]
+    if missing:
+        _say(
+            f"error: the model server needs its dependency group ({', '.join(missing)}): "
+            "make install-inference"
+        )
+        return EXIT_ENVIRONMENT
+    from inference.__main__ import serve
+
+    return serve(args)
 
 
 def _save_results(client: Any, design: dict[str, Any], out_dir: Path) -> None:
@@ -202,7 +228,12 @@ def dev(args: argparse.Namespace) -> int:
     # Explicit handlers: Ctrl-C and `kill` both stop cleanly, even where SIGINT was inherited ignored.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    cloud = LocalCloud(api_port=args.port, cdn_port=args.cdn_port, emulator_port=args.emulator_port)
+    cloud = LocalCloud(
+        api_port=args.port,
+        cdn_port=args.cdn_port,
+        emulator_port=args.emulator_port,
+        settings=_provider_overrides(args),
+    )
     try:
         cloud.start()
     except Exception as error:  # a port taken between the check and the start, an emulator that died
@@ -337,6 +368,10 @@ def _add_brief_options(parser: argparse.ArgumentParser, *, room_type: str, style
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the design")
     parser.add_argument("--api-url", help="use a running Roomcraft API instead of starting a local cloud")
     parser.add_argument("--api-key", help="API key for --api-url (default: $ROOMCRAFT_API_KEY)")
+    parser.add_argument(
+        "--inference-url",
+        help="model server of --provider selfhosted, e.g. http://127.0.0.1:8080 (roomcraft inference serve)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,6 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"local CDN port, which also serves the web app at /app/ (default {DEFAULT_API_PORT + 1})",
     )
     dev_parser.add_argument("--open", action="store_true", help="open the web app in a browser")
+    dev_parser.add_argument("--provider", help="inference provider of the worker (default: preview)")
+    dev_parser.add_argument("--inference-url", help="the model server of --provider selfhosted")
     from shared.admin_cli import LOCAL_EMULATOR_PORT, add_admin_parser
 
     dev_parser.add_argument(
@@ -407,6 +444,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     drop_parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait with --wait")
     drop_parser.set_defaults(run=inbox_drop)
+    inference_parser = commands.add_parser("inference", help="Roomcraft's own model server (inference/)")
+    inference_commands = inference_parser.add_subparsers(dest="inference_command", required=True)
+    serve_parser = inference_commands.add_parser(
+        "serve",
+        help="serve the staging model on :8080 for --provider selfhosted (make install-inference first)",
+    )
+    from inference.options import add_serve_options
+
+    add_serve_options(serve_parser)
+    serve_parser.set_defaults(run=inference_serve)
     add_admin_parser(commands)
     return parser
 

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.resources import DESIGN_DEADLINE_SECONDS
 
-ProviderName = Literal["preview", "replicate", "sagemaker"]
+ProviderName = Literal["preview", "replicate", "sagemaker", "selfhosted"]
 
 
 class Settings(BaseSettings):
@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     """Read timeout of a real-time InvokeEndpoint (SageMaker itself stops at 60 s)."""
     sagemaker_cost_per_second: float = 0.0
     """USD per second of endpoint time (instance price / 3600) for estimated_cost_usd."""
+    inference_url: str = ""
+    """Base URL of a self-hosted model server (inference/), e.g. http://127.0.0.1:8080."""
+    inference_timeout_seconds: float = 300.0
     # Tenants, API keys, quotas, batches and idempotency (docs/tenants.md).
     tenants_table: str = "roomcraft-local-tenants"
     api_keys_table: str = "roomcraft-local-api-keys"

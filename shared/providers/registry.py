@@ -27,6 +27,10 @@ def provider_for(name: str, settings: Settings) -> InferenceProvider:
         if not settings.sagemaker_endpoint:
             raise ProviderNotConfigured("the sagemaker provider needs ROOMCRAFT_SAGEMAKER_ENDPOINT")
         provider = SageMakerProvider(settings)
+    elif name == "selfhosted":
+        from shared.providers.selfhosted import SelfHostedProvider
+
+        provider = SelfHostedProvider(settings)
     else:
         raise UnsupportedProvider(f"unknown provider {name!r}")
     _cache[name] = provider
@@ -35,7 +39,7 @@ def provider_for(name: str, settings: Settings) -> InferenceProvider:
 
 def typical_seconds(name: str) -> float:
     """ETA estimate without constructing the provider (the API must not import provider clients)."""
-    return {"preview": 2.0, "replicate": 35.0, "sagemaker": 25.0}.get(name, 30.0)
+    return {"preview": 2.0, "replicate": 35.0, "sagemaker": 25.0, "selfhosted": 20.0}.get(name, 30.0)
 
 
 def forget_providers() -> None:
@@ -81,6 +85,11 @@ def missing_configuration(name: str, settings: Settings) -> str | None:
             return f"the settings do not fit {settings.replicate_model}: " + "; ".join(problems)
     if name == "sagemaker" and not settings.sagemaker_endpoint:
         return "the sagemaker provider needs an endpoint: set ROOMCRAFT_SAGEMAKER_ENDPOINT"
-    if name not in {"preview", "replicate", "sagemaker"}:
-        return f"unknown provider {name!r}; use preview, replicate or sagemaker"
+    if name == "selfhosted" and not settings.inference_url:
+        return (
+            "the selfhosted provider needs a model server: start one with `roomcraft inference serve` "
+            "and pass --inference-url http://127.0.0.1:8080 (or set ROOMCRAFT_INFERENCE_URL)"
+        )
+    if name not in {"preview", "replicate", "sagemaker", "selfhosted"}:
+        return f"unknown provider {name!r}; use preview, replicate, sagemaker or selfhosted"
     return None

@@ -51,3 +51,24 @@ def test_an_unknown_provider_fails_fast(
 ) -> None:
     assert cli.main(["stage", str(photo), "--provider", "gpu-magic"]) == cli.EXIT_ENVIRONMENT
     assert "unknown provider" in capsys.readouterr().out
+
+
+def test_selfhosted_without_a_model_server_url_fails_fast(
+    photo: Path, no_cloud: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ROOMCRAFT_INFERENCE_URL", raising=False)
+    assert cli.main(["stage", str(photo), "--provider", "selfhosted"]) == cli.EXIT_ENVIRONMENT
+    assert "roomcraft inference serve" in capsys.readouterr().out
+
+
+def test_inference_serve_without_the_group_says_how_to_install_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    assert cli.main(["inference", "serve", "--tiny-random"]) == cli.EXIT_ENVIRONMENT
+    assert "make install-inference" in capsys.readouterr().out
