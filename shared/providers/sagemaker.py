@@ -257,25 +257,34 @@ class SageMakerProvider:
         )
 
     def _image(self, encoded: str, index: int) -> GeneratedImage:
-        from shared.imaging.prepare import load_image, open_image
-
-        try:
-            data = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise ProviderOutputInvalid(f"image {index} of the endpoint's answer is not base64") from None
-        try:
-            image, kind = open_image(
-                data, max_bytes=self._settings.output_max_bytes, max_pixels=self._settings.max_pixels
-            )
-            with image:
-                load_image(image)
-        except ImageError as error:
-            raise ProviderOutputInvalid(f"image {index} of the endpoint's answer: {error.message}") from None
-        return GeneratedImage(
-            data=data,
-            content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
+        return contract_image(
+            encoded,
+            index,
+            settings=self._settings,
+            answer="the endpoint's answer",
             metadata={"provider": "sagemaker", "endpoint": self._settings.sagemaker_endpoint},
         )
+
+
+def contract_image(
+    encoded: str, index: int, *, settings: Settings, answer: str, metadata: dict[str, str]
+) -> GeneratedImage:
+    """One base64 image of a ``roomcraft.inference.v1`` answer, checked like any untrusted image."""
+    from shared.imaging.prepare import load_image, open_image
+
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProviderOutputInvalid(f"image {index} of {answer} is not base64") from None
+    try:
+        image, kind = open_image(data, max_bytes=settings.output_max_bytes, max_pixels=settings.max_pixels)
+        with image:
+            load_image(image)
+    except ImageError as error:
+        raise ProviderOutputInvalid(f"image {index} of {answer}: {error.message}") from None
+    return GeneratedImage(
+        data=data, content_type=CONTENT_TYPES.get(kind, "application/octet-stream"), metadata=metadata
+    )
 
 
 _TRANSIENT_CODES = frozenset(

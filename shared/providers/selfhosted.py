@@ -7,17 +7,14 @@ design, in the ``roomcraft.inference.v1`` contract of the SageMaker provider, co
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 import httpx
 from pydantic import ValidationError
 
-from shared.domain.errors import ImageError, ProviderFailed, ProviderNotConfigured, ProviderOutputInvalid
+from shared.domain.errors import ProviderFailed, ProviderNotConfigured, ProviderOutputInvalid
 from shared.providers.base import Completed, GeneratedImage, GenerationRequest
-from shared.providers.outputs import CONTENT_TYPES, parse_retry_after
+from shared.providers.outputs import parse_retry_after
 from shared.providers.retry import RetryPolicy, TransientFailure
-from shared.providers.sagemaker import CONTENT_TYPE, ContainerResponse, container_request
+from shared.providers.sagemaker import CONTENT_TYPE, ContainerResponse, container_request, contract_image
 from shared.settings import Settings
 
 
@@ -91,27 +88,11 @@ class SelfHostedProvider:
         return Completed(images=images, provider_seconds=max(0.0, response.inference_seconds or 0.0))
 
     def _image(self, encoded: str, index: int, model: str) -> GeneratedImage:
-        from shared.imaging.prepare import load_image, open_image
-
-        try:
-            data = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise ProviderOutputInvalid(f"image {index} of the model server's answer is not base64") from None
-        try:
-            image, kind = open_image(
-                data, max_bytes=self._settings.output_max_bytes, max_pixels=self._settings.max_pixels
-            )
-            with image:
-                load_image(image)
-        except ImageError as error:
-            raise ProviderOutputInvalid(
-                f"image {index} of the model server's answer: {error.message}"
-            ) from None
         metadata = {"provider": "selfhosted", "model_server": self._settings.inference_url}
         if model:
             metadata["model"] = model[:200]
-        return GeneratedImage(
-            data=data, content_type=CONTENT_TYPES.get(kind, "application/octet-stream"), metadata=metadata
+        return contract_image(
+            encoded, index, settings=self._settings, answer="the model server's answer", metadata=metadata
         )
 
 
