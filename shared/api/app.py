@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.api.analyses import analyses_router
 from shared.api.callbacks import router as callbacks_router
 from shared.api.schemas import (
     Catalogue,
@@ -131,6 +132,7 @@ def create_app() -> FastAPI:
 
     register_routes(app)
     app.include_router(webhook_router(current_tenant))
+    app.include_router(analyses_router(current_tenant))
     app.include_router(callbacks_router)
     return app
 

@@ -62,9 +62,10 @@ def refundable_codes() -> frozenset[str]:
     """Failure codes that are our fault, not the request's: the design's quota unit goes back.
 
     Our own errors (``internal_error``, a worker that kept losing its lease) and every provider error
-    (outage, refusal to run, misconfiguration). Bad input (image, URL, brief) is not refunded.
+    (outage, refusal to run, misconfiguration). Bad input (image, URL, brief) is not refunded, but for
+    ``not_a_room``: the photo analysis stops it before any GPU time, so it never spends the quota.
     """
-    return frozenset({RoomcraftError.code, "design_busy"} | _codes_under(ProviderError))
+    return frozenset({RoomcraftError.code, "design_busy", "not_a_room"} | _codes_under(ProviderError))
 
 
 def is_refundable(code: str) -> bool:
