@@ -170,5 +170,5 @@ class BedrockPhotoAnalyser:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             latency_ms=int(response.get("metrics", {}).get("latencyMs", elapsed_ms)),
-            estimated_cost_usd=round(cost, 6),
+            estimated_cost_usd=round(cost, 8),
         )
