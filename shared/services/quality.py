@@ -24,7 +24,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from shared.domain.design import MAX_SEED, Brief, Design
-from shared.domain.errors import NotARoom, RoomcraftError
+from shared.domain.errors import NotARoom, RoomcraftError, TenantNotFound
 from shared.domain.ports import ObjectStore, TenantStore
 from shared.domain.quality import (
     AUTO_ROOM_TYPE,
@@ -32,6 +32,7 @@ from shared.domain.quality import (
     AnalysisSource,
     OutputQuality,
     PhotoAnalysis,
+    QualityPolicy,
     next_seed,
     skipped,
 )
@@ -129,7 +130,10 @@ class QualityGate:
     # --- 2. after generation -------------------------------------------------------------
     def policy_for(self, tenant_id: str) -> tuple[float, int]:
         """``(threshold, retries)``: the tenant's own, else the deployment's defaults."""
-        own = self._tenants.get(tenant_id).quality
+        try:
+            own = self._tenants.get(tenant_id).quality
+        except TenantNotFound:  # designs of a tenant deleted since: the deployment's defaults
+            own = QualityPolicy()
         threshold = own.structure_threshold
         retries = own.structure_retries
         return (
