@@ -16,12 +16,12 @@ little there; that is why the recall is tolerant and the threshold not too stric
 
 Parts (all in [0, 1]):
 - ``recall``: weighted share of the input's strong edges kept in the output (architecture kept);
-- ``precision``: share of the output's strong edges above the furniture line found in the input
-  (no new walls or openings invented there; pictures on walls cost a little);
+- ``precision``: share of the output's strong edges above the furniture line that have some input
+  gradient near them (no walls or openings invented there; pictures on walls cost a little);
 - ``worst_region``: the lowest recall among the regions above the furniture line that have enough
   structure (a 4 x 2 grid): a window painted over or a door removed shows here even when the
   rest of the room is intact;
-- ``score = 0.5 * F2(recall, precision) + 0.5 * worst_region``; F2 weights recall above precision.
+- ``score = F2(recall, precision) * sqrt(worst_region)``; F2 weights recall above precision.
 
 Calibration pairs and their scores: docs/quality.md (tests/unit/test_structure_score.py).
 """
