@@ -1,4 +1,4 @@
-"""The photo analysis in the stack: Bedrock permission only when a model is configured, for that model only."""
+"""Photo analysis in the stack: Bedrock permission only when a model is configured, for that model."""
 
 from __future__ import annotations
 

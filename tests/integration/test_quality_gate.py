@@ -50,7 +50,7 @@ def blue_with_a_yellow_circle() -> bytes:
 
 
 class ScriptedProvider:
-    """The preview provider, but seeds listed in ``mirrored_seeds`` come back mirrored (architecture moved)."""
+    """The preview provider; seeds in ``mirrored_seeds`` come back mirrored (the architecture moved)."""
 
     name = "preview"
     typical_seconds = 1.0
@@ -167,8 +167,10 @@ def test_a_photo_that_is_not_a_room_fails_before_any_generation_and_gives_the_qu
     assert world.used_today() == 1
     assert world.pipeline(provider).run(message) is RunResult.FAILED
     design = world.design(message)
-    assert design.error is not None and design.error.code == "not_a_room"
-    assert "heuristic" in design.error.message and "flat graphic" in design.error.message
+    assert design.error is not None
+    assert design.error.code == "not_a_room"
+    assert "heuristic" in design.error.message
+    assert "flat graphic" in design.error.message
     assert provider.requests == []  # no GPU time
     assert world.used_today() == 0  # refunded
     assert [e.status.value for e in world.events.events][-1] == "failed"
@@ -197,7 +199,8 @@ def test_auto_room_type_falls_back_when_the_heuristic_cannot_tell(world: World) 
     assert world.pipeline(ScriptedProvider(set())).run(message) is RunResult.SUCCEEDED
     design = world.design(message)
     assert design.brief.room_type == "living_room"
-    assert design.analysis is not None and design.analysis.source is AnalysisSource.HEURISTIC
+    assert design.analysis is not None
+    assert design.analysis.source is AnalysisSource.HEURISTIC
     assert design.analysis.confidence <= 0.3  # the heuristic never claims to know more
 
 
@@ -230,14 +233,16 @@ def test_a_variant_that_moved_the_room_is_regenerated_with_the_next_seed(world: 
     assert [r.seed for r in provider.requests] == [100, 103]  # seed + index + attempt * variants
     assert provider.requests[1].variants == 1
     first, second = (output.quality for output in design.outputs)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert (first.attempts, first.structure_ok) == (1, True)
     assert (second.attempts, second.structure_ok, second.seed) == (2, True, 103)
     assert design.regenerations == 1
     assert design.estimated_cost_usd == pytest.approx(0.02)  # the regeneration is counted
     assert design.structure_ok is True
     succeeded = world.events.events[-1]
-    assert succeeded.status is DesignStatus.SUCCEEDED and succeeded.structure_ok is True
+    assert succeeded.status is DesignStatus.SUCCEEDED
+    assert succeeded.structure_ok is True
     assert [o.attempts for o in succeeded.outputs] == [1, 2]
 
 

@@ -40,5 +40,6 @@ def test_an_out_of_range_policy_is_refused_clearly(
     assert admin(capsys, "tenant", "create", "Acme", "--id", "tnt_acme")[0] == 0
     code, _, err = admin(capsys, "tenant", "update", "tnt_acme", *option)
     assert code != 0
-    assert "validation_failed" in err and "0 to 1" in err
+    assert "validation_failed" in err
+    assert "0 to 1" in err
     assert wiring.tenant_admin().get_tenant("tnt_acme").quality.structure_threshold is None

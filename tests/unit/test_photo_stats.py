@@ -26,11 +26,14 @@ def test_a_blue_image_with_a_yellow_circle_is_confidently_not_a_room() -> None:
     analysis = analyser.analyse(jpeg(image))
     assert (analysis.is_room, analysis.source) == (False, AnalysisSource.HEURISTIC)
     assert analysis.refuses(DEFAULT_NOT_A_ROOM_CONFIDENCE)
-    assert analysis.reason is not None and "flat graphic" in analysis.reason
+    assert analysis.reason is not None
+    assert "flat graphic" in analysis.reason
 
 
 def test_a_blank_frame_is_not_a_room() -> None:
-    assert analyser.analyse(jpeg(Image.new("RGB", (640, 480), "white"))).refuses(DEFAULT_NOT_A_ROOM_CONFIDENCE)
+    assert analyser.analyse(jpeg(Image.new("RGB", (640, 480), "white"))).refuses(
+        DEFAULT_NOT_A_ROOM_CONFIDENCE
+    )
 
 
 def test_a_room_photo_is_probably_a_room_with_low_confidence_and_no_invented_details() -> None:
