@@ -165,8 +165,9 @@ class Settings(BaseSettings):
     """Default structure score under which an output is regenerated, then flagged; tenants may differ."""
     structure_retries: int = Field(default=1, ge=0, le=3)
     """Default regenerations of one variant whose structure score is under the threshold."""
-    structure_retry_budget_seconds: float = Field(default=90.0, gt=0)
-    """How long one regeneration that completes later (a prediction) is waited for, then canceled."""
+    structure_retry_budget_seconds: float = Field(default=45.0, gt=0)
+    """Time all regenerations of one worker invocation may take (the worker's timeout is 120 s); a
+    prediction still running then is canceled, and a regeneration not started then is skipped."""
     not_a_room_confidence: float = Field(default=0.8, ge=0.0, le=1.0)
     """A photo judged not a room with at least this confidence fails with ``not_a_room``."""
     analysis_model_id: str = ""

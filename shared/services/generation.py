@@ -469,6 +469,8 @@ class GenerationPipeline:
             return {}, {}
         keys = WorkKeys(design.tenant_id, design.design_id)
         prepared = self._prepared(design)
+        # One budget for every regeneration of this invocation: the worker must finish within its timeout.
+        deadline = time.monotonic() + self._settings.structure_retry_budget_seconds
 
         def write_generated(index: int, image: GeneratedImage) -> None:
             metadata = {"content-type": image.content_type, **image.metadata}
@@ -483,7 +485,7 @@ class GenerationPipeline:
                 keys.generated(i), max_bytes=self._settings.max_upload_bytes
             ),
             write_generated=write_generated,
-            regenerate=lambda index, seed: self._regenerate(design, prepared, seed),
+            regenerate=lambda index, seed: self._regenerate(design, prepared, seed, deadline=deadline),
         )
         changes: dict[str, object] = {"regenerations": review.regenerations}
         if review.regenerations:
@@ -493,16 +495,20 @@ class GenerationPipeline:
             )
         return {i: verdict.quality for i, verdict in enumerate(review.verdicts)}, changes
 
-    def _regenerate(self, design: Design, prepared: bytes, seed: int) -> Regenerated | None:
-        """One more image with ``seed``; a prediction that completes later is waited for within the
-        retry budget, then canceled (the first image is kept)."""
+    def _regenerate(
+        self, design: Design, prepared: bytes, seed: int, *, deadline: float
+    ) -> Regenerated | None:
+        """One more image with ``seed``, if the budget allows; a prediction that completes later is
+        waited for until ``deadline`` (monotonic), then canceled (the first image is kept)."""
+        if time.monotonic() >= deadline:
+            return None
         provider = self._providers(design.provider)
         request = dataclasses.replace(self._generation_request(design, prepared), variants=1, seed=seed)
         outcome = provider.start(request)
         if isinstance(outcome, Pending):
             if not isinstance(provider, PredictionProvider):
                 return None
-            pending, deadline = outcome, time.monotonic() + self._settings.structure_retry_budget_seconds
+            pending = outcome
 
             def poll() -> Completed | None:
                 polled = provider.poll(pending.prediction_id)

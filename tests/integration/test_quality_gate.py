@@ -25,7 +25,7 @@ from shared.domain.quality import AnalysisSource, PhotoAnalysis, QualityPolicy
 from shared.domain.status import DesignStatus
 from shared.domain.styles import ROOM_TYPES
 from shared.imaging.photo_stats import HeuristicPhotoAnalyser
-from shared.providers.base import Completed, GeneratedImage, GenerationOutcome, GenerationRequest
+from shared.providers.base import Completed, GeneratedImage, GenerationOutcome, GenerationRequest, Pending
 from shared.providers.preview import PreviewProvider
 from shared.services import wiring
 from shared.services.generation import GenerationPipeline, RunResult
@@ -304,3 +304,67 @@ def test_a_redelivered_review_never_pays_for_a_regeneration_twice(world: World) 
     stored = world.design(message)
     assert stored.regenerations == 1
     assert stored.estimated_cost_usd == pytest.approx(0.02)
+
+
+class LaterProvider(ScriptedProvider):
+    """First generations complete at once (mirrored: too low); regenerations are predictions."""
+
+    def __init__(self, *, finishes: bool) -> None:
+        super().__init__(mirrored_seeds={100})
+        self.finishes = finishes
+        self.polled: list[str] = []
+        self.canceled: list[str] = []
+
+    def start(self, request: GenerationRequest) -> GenerationOutcome:
+        if request.seed == 100:
+            return super().start(request)
+        self.requests.append(request)
+        self._later = super().start(request)
+        return Pending(prediction_id=f"pred_{request.seed}")
+
+    def poll(self, prediction_id: str) -> GenerationOutcome:
+        self.polled.append(prediction_id)
+        return self._later if self.finishes else Pending(prediction_id=prediction_id)
+
+    def cancel(self, prediction_id: str) -> None:
+        self.canceled.append(prediction_id)
+
+
+def test_a_regeneration_that_completes_later_is_polled_and_kept(world: World) -> None:
+    provider = LaterProvider(finishes=True)
+    message = world.queued(quality_pairs.SAMPLE.read_bytes())
+    assert world.pipeline(provider).run(message) is RunResult.SUCCEEDED
+    quality = world.design(message).outputs[0].quality
+    assert quality is not None
+    assert (quality.attempts, quality.structure_ok, quality.seed) == (2, True, 101)
+    assert (provider.polled, provider.canceled) == (["pred_101"], [])
+
+
+def test_a_regeneration_still_running_at_the_budget_is_canceled(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROOMCRAFT_STRUCTURE_RETRY_BUDGET_SECONDS", "1")
+    wiring.reset()
+    world = World()
+    provider = LaterProvider(finishes=False)
+    message = world.queued(quality_pairs.SAMPLE.read_bytes())
+    assert world.pipeline(provider).run(message) is RunResult.SUCCEEDED
+    quality = world.design(message).outputs[0].quality
+    assert quality is not None
+    assert (quality.attempts, quality.structure_ok, quality.seed) == (1, False, 100)
+    assert provider.canceled == ["pred_101"]
+
+
+def test_no_regeneration_starts_once_the_budget_is_spent(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROOMCRAFT_STRUCTURE_RETRY_BUDGET_SECONDS", "0.000001")
+    wiring.reset()
+    world = World()
+    provider = ScriptedProvider(mirrored_seeds={100})
+    message = world.queued(quality_pairs.SAMPLE.read_bytes())
+    assert world.pipeline(provider).run(message) is RunResult.SUCCEEDED
+    quality = world.design(message).outputs[0].quality
+    assert quality is not None
+    assert (quality.attempts, quality.structure_ok) == (1, False)
+    assert [r.seed for r in provider.requests] == [100]
