@@ -14,8 +14,8 @@ demo: install ## Stage the bundled sample photo end to end on the embedded local
 dev: install ## Local cloud + API on http://127.0.0.1:8787 (docs at /docs) until Ctrl-C
 	$(UV) run roomcraft dev
 
-test: install lint ## Lint, type-check, then every test suite (offline)
-	$(UV) run pytest -n 2 --dist loadfile
+test: install lint ## Lint, type-check, then every test suite (offline), once in a random order
+	$(UV) run pytest -p randomly -n 2 --dist loadfile $(PYTEST_ARGS)
 
 unit: install
 	$(UV) run pytest tests/unit -q
@@ -51,4 +51,4 @@ cdk-synth: install ## The same template through the CDK CLI
 	CDK_DISABLE_CLI_TELEMETRY=true npx --yes aws-cdk@2.1148 synth --no-notices -q $(CDK_ARGS)
 
 deploy: install layer ## e.g. make deploy CDK_ARGS="-c stage=prod -c provider=replicate -c alarm_email=ops@example.com"
-	npx --yes aws-cdk@2.1148 deploy $(CDK_ARGS)
+	npx --yes aws-cdk@2.1148 deploy --all $(CDK_ARGS)

@@ -58,8 +58,9 @@ def _parse(value: str) -> float:
 
 
 class Phase:
-    def __init__(self, api_url: str, upload_id: str, recorder: EventRecorder) -> None:
+    def __init__(self, api_url: str, api_key: str, upload_id: str, recorder: EventRecorder) -> None:
         self.api_url = api_url
+        self.headers = {"Authorization": f"Bearer {api_key}"}
         self.upload_id = upload_id
         self.recorder = recorder
         self.api_seconds: dict[str, list[float]] = {"upload": [], "create": [], "get": []}
@@ -101,7 +102,7 @@ class Phase:
 
         def client_loop(indexes: list[int]) -> None:
             threading.current_thread().name = "bench-client"
-            with httpx.Client(timeout=60) as http:
+            with httpx.Client(timeout=60, headers=self.headers) as http:
                 for index in indexes:
                     self.one(index, http)
 
@@ -170,7 +171,7 @@ def run(designs: int = 200, burst: int = 100) -> dict[str, Any]:
                 counter.reset()
                 recorder.reset()
                 timer.reset()
-                phase = Phase(cloud.api_url, upload_id, recorder)
+                phase = Phase(cloud.api_url, cloud.api_key, upload_id, recorder)
                 wall = phase.run(count, concurrency)
                 summary = phase.summary(wall)
                 worker = [i for i in timer.invocations if i.function == "worker"]

@@ -19,8 +19,9 @@ from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import ConfigError, DeploymentConfig
+from infra.constructs.firewall import EDGE_REGION
 from infra.runtime import REPO_ROOT
-from infra.stack import RoomcraftStack
+from infra.stack import EdgeStack, RoomcraftStack
 
 CDK_JSON = REPO_ROOT / "cdk.json"
 
@@ -46,11 +47,25 @@ def build_app(
         config = DeploymentConfig.from_sources(
             app.node.try_get_context, environ, all_context_keys=tuple(app.node.get_all_context())
         )
+    account, region = environ.get("CDK_DEFAULT_ACCOUNT"), environ.get("CDK_DEFAULT_REGION")
+    edge: EdgeStack | None = None
+    if region and region != EDGE_REGION:
+        # CloudFront's web ACL must be made in us-east-1: a companion stack there, whose ARN reaches
+        # the main stack through CDK's cross-region references (`cdk deploy --all` deploys both).
+        edge = EdgeStack(
+            app,
+            f"{config.stack_name}-edge",
+            config=config,
+            env=Environment(account=account, region=EDGE_REGION),
+            cross_region_references=True,
+        )
     stack = RoomcraftStack(
         app,
         config.stack_name,
         config=config,
-        env=Environment(account=environ.get("CDK_DEFAULT_ACCOUNT"), region=environ.get("CDK_DEFAULT_REGION")),
+        web_acl_arn=edge.firewall.web_acl_arn if edge else None,
+        env=Environment(account=account, region=region),
+        cross_region_references=edge is not None,
     )
     Tags.of(app).add("project", "roomcraft")
     Tags.of(app).add("roomcraft:stage", config.stage)

@@ -15,6 +15,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared.providers.profiles import parameter_problems, profile_for
+
 ENV_PREFIX = "ROOMCRAFT_DEPLOY_"
 
 LOG_RETENTION_DAYS = (
@@ -73,10 +75,16 @@ class DeploymentConfig(BaseModel):
     analysis_model_id: str | None = None
     """Bedrock model or inference-profile id for the photo analysis (docs/quality.md), e.g.
     ``amazon.nova-lite-v1:0``; unset: the offline heuristic, and no Bedrock permission at all."""
+    generation_guidance: float | None = None
+    """Guidance scale sent to the model (unset: the model's default); checked against its range."""
+    generation_steps: int | None = None
+    """Denoising steps sent to the model (unset: the model's default); checked against its range."""
     api_rate_limit: float = Field(default=50.0, gt=0, le=10_000)
     """Steady-state requests per second across the whole HTTP API (API Gateway throttling)."""
     api_burst_limit: int = Field(default=100, gt=0, le=5_000)
     """Requests the HTTP API absorbs in a burst before throttling with 429."""
+    api_client_rate_limit: int = Field(default=1000, ge=10, le=2_000_000_000)
+    """Requests one client IP may make to ``/v1/`` in five minutes before AWS WAF answers 429."""
     log_retention_days: int = 30
     """Retention of every log group (functions and API access logs)."""
     alarm_email: str | None = None
@@ -190,6 +198,14 @@ class DeploymentConfig(BaseModel):
             raise ValueError(
                 "provider 'sagemaker' needs sagemaker_endpoint (the name of an existing endpoint)"
             )
+        if self.provider == "replicate":
+            problems = parameter_problems(
+                profile_for(self.replicate_model),
+                guidance=self.generation_guidance,
+                steps=self.generation_steps,
+            )
+            if problems:
+                raise ValueError(f"{self.replicate_model} refuses these settings: " + "; ".join(problems))
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise ValueError("domain_name and certificate_arn go together: set both or neither")
         return self

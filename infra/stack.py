@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnOutput, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, CfnOutput, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import DeploymentConfig
@@ -21,10 +20,12 @@ from infra.constructs.analysis import PhotoAnalysis
 from infra.constructs.api import Api
 from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
+from infra.constructs.firewall import EDGE_REGION, ApiFirewall, require_region
 from infra.constructs.functions import Functions
 from infra.constructs.inference import Inference
 from infra.constructs.observability import Observability
 from infra.constructs.pipeline import Pipeline
+from infra.constructs.schedules import Schedules
 from infra.constructs.storage import Storage
 from infra.constructs.web import WebApp
 from infra.constructs.webhooks import Webhooks
@@ -54,14 +55,24 @@ from shared.resources import (
 UPLOADS_PREFIX = "uploads/"
 PREDICTION_STARTERS = ("worker", "inference_events")
 WORK_PREFIX = "work/"
+SAGEMAKER_ASYNC_PREFIX = "work/sagemaker-async/"
+"""Where a SageMaker async endpoint writes outputs and failures (docs/providers.md)."""
 DESIGNS_PREFIX = "designs/"
 """Where the worker writes a design's output images in the outputs bucket (``output_key``)."""
 
 
 class RoomcraftStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        web_acl_arn: str | None = None,
+        **kwargs: Any,
     ) -> None:
+        """``web_acl_arn``: the API's web ACL made by a us-east-1 companion stack (``infra.app``);
+        None: made here, which CloudFront accepts only when this stack is in us-east-1."""
         super().__init__(
             scope,
             construct_id,
@@ -73,12 +84,18 @@ class RoomcraftStack(Stack):
         self.pipeline = Pipeline(self, "Pipeline")
         self.storage.connect_notifications({qid: pair.queue for qid, pair in self.pipeline.queues.items()})
         self.events = Events(self, "Events", stage=config.stage, queues=self.pipeline.queues)
+        self.firewall = None if web_acl_arn else ApiFirewall(self, "Firewall", config=config)
+        if self.firewall is not None and Token.is_unresolved(self.region):
+            require_region(
+                self, EDGE_REGION, why="the API's CLOUDFRONT-scope AWS WAF web ACL is in this stack"
+            )
         self.delivery = Delivery(
             self,
             "Delivery",
             config=config,
             bucket=self.storage.buckets[OUTPUTS_BUCKET.id],
             log_bucket=self.storage.access_logs,
+            web_acl_arn=web_acl_arn or self.firewall.web_acl_arn,  # type: ignore[union-attr]
         )
         self.inference = Inference(self, "Inference", config=config)
         self.analysis = PhotoAnalysis(self, "PhotoAnalysis", config=config)
@@ -96,26 +113,33 @@ class RoomcraftStack(Stack):
         if "api" not in functions:
             raise ValueError("shared/resources.py has no FunctionSpec(id='api'): the HTTP API needs it")
         # The web app calls the API and posts photos from the distribution's origin.
-        web_origins = [] if "*" in config.cors_allowed_origins else [self.delivery.base_url]
-        self.api = Api(self, "Api", config=config, handler=functions["api"], extra_origins=web_origins)
+        # The web app calls the API on its own origin (the distribution's /v1/*): no CORS needed for it.
+        self.api = Api(self, "Api", config=config, handler=functions["api"])
+        self.delivery.route_api(self.api.http_api, edge_secret=self.api.edge_secret)
+        self.api_url = f"{self.delivery.base_url}/"
+        """Where clients call the API: through CloudFront and its WAF (``/v1/*``)."""
         self.web = WebApp(
             self,
             "Web",
             distribution=self.delivery.distribution,
             base_url=self.delivery.base_url,
-            api_url=self.api.url,
+            api_url=self.api_url,
+            # S3's virtual-host endpoints in this region, not the uploads bucket's own name: naming it
+            # here would close a cycle (bucket CORS -> distribution -> headers policy -> bucket).
+            upload_origins=[
+                f"https://*.s3.{Aws.URL_SUFFIX}",
+                f"https://*.s3.{Aws.REGION}.{Aws.URL_SUFFIX}",
+            ],
             log_bucket=self.storage.access_logs,
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
             log_retention_days=config.log_retention_days,
         )
-        if web_origins:
-            self.storage.buckets[UPLOADS_BUCKET.id].add_cors_rule(
-                allowed_methods=[s3.HttpMethods.POST],
-                allowed_origins=web_origins,
-                allowed_headers=["*"],
-                max_age=3600,
-            )
+        # Uploads: the web app's origin and the configured ones, never any origin ('*' is dropped).
+        self.storage.allow_browser_uploads(
+            [self.delivery.base_url, *(o for o in config.cors_allowed_origins if o != "*")]
+        )
         self._connect_inference(functions)
+        self.schedules = Schedules(self, "Schedules", functions=functions)
         self._grant_least_privilege(functions)
         self.observability = Observability(
             self,
@@ -146,6 +170,14 @@ class RoomcraftStack(Stack):
                 "ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN": self.inference.replicate_webhook_secret.secret_arn,
                 "ROOMCRAFT_REPLICATE_MODEL": self.inference.replicate_model,
                 "ROOMCRAFT_SAGEMAKER_ENDPOINT": self.inference.sagemaker_endpoint,
+                **{
+                    f"ROOMCRAFT_GENERATION_{name.upper()}": str(value)
+                    for name, value in (
+                        ("guidance", self.config.generation_guidance),
+                        ("steps", self.config.generation_steps),
+                    )
+                    if value is not None
+                },
                 "POWERTOOLS_SERVICE_NAME": "roomcraft",
                 "POWERTOOLS_METRICS_NAMESPACE": "Roomcraft",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -158,7 +190,7 @@ class RoomcraftStack(Stack):
         SageMaker async notifications reach the inference-events queue."""
         for function_id in PREDICTION_STARTERS:
             if function_id in functions:
-                functions[function_id].add_environment("ROOMCRAFT_API_BASE_URL", self.api.url)
+                functions[function_id].add_environment("ROOMCRAFT_API_BASE_URL", self.api_url)
         self.inference.notify(self.pipeline.queues[INFERENCE_EVENTS_QUEUE.id].queue)
 
     # ---- least privilege: one method per function, each grant naming one resource (or key prefix) ----
@@ -172,6 +204,7 @@ class RoomcraftStack(Stack):
             "dispatcher": self._grant_dispatcher,
             # Runs the same pipeline as the worker when a SageMaker async result is announced.
             "inference_events": self._grant_worker,
+            "sweeper": self._grant_sweeper,
         }
         for function_id, function in functions.items():
             if function_id not in policies:
@@ -210,6 +243,10 @@ class RoomcraftStack(Stack):
         self.storage.grant_objects(OUTPUTS_BUCKET.id, role, actions=["s3:PutObject"], prefixes=[""])
         self.events.bus.grant_put_events_to(role)
         self.inference.grant_use(role)
+        if self.inference.sagemaker_endpoint_arn:
+            # S3 answers a missing key 403, not 404, to a caller that may not list the bucket: the
+            # async check lists exactly the awaited key to tell "not written yet" from "refused".
+            self.storage.grant_list(UPLOADS_BUCKET.id, role, prefixes=[SAGEMAKER_ASYNC_PREFIX])
         # The polling fallback: a delayed "check the prediction" message on the generate queue.
         self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
         self._acknowledge_prefixes(
@@ -240,9 +277,21 @@ class RoomcraftStack(Stack):
                 )
             )
 
+    def _grant_sweeper(self, function: lambda_.Function) -> None:
+        """Stale designs: read the open-designs index, queue a design again or fail and settle it."""
+        role = _role(function)
+        self.storage.grant_table_access(DESIGNS_TABLE.id, role, write=True)
+        self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
+        self.events.bus.grant_put_events_to(role)
+        # Settlement of the designs it fails: the quota refund and the batch count.
+        self.storage.grant_table_actions(USAGE_TABLE.id, role, ["dynamodb:PutItem", "dynamodb:UpdateItem"])
+        self.storage.grant_table_actions(BATCHES_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+
     def _grant_ingest(self, function: lambda_.Function) -> None:
         """S3 inbox notifications -> designs (the API's creation path), error reports, quarantine."""
         role = _role(function)
+        # The prefix names the tenant, S3 names the writer: they must agree (docs/inbox.md).
+        function.add_environment("ROOMCRAFT_INBOX_WRITER_CHECK", "enforce")
         self.storage.grant_table_access(INGESTS_TABLE.id, role, write=True)
         self.storage.grant_table_access(DESIGNS_TABLE.id, role, write=True)
         self.pipeline.queues[GENERATE_QUEUE.id].queue.grant_send_messages(role)
@@ -331,7 +380,12 @@ class RoomcraftStack(Stack):
     # ---- outputs ----
 
     def _outputs(self) -> None:
-        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the HTTPS API (append v1/...)")
+        CfnOutput(
+            self,
+            "ApiUrl",
+            value=self.api_url,
+            description="Base URL of the HTTPS API (append v1/...), through CloudFront and its WAF",
+        )
         CfnOutput(self, "CdnBaseUrl", value=self.delivery.base_url, description="Base URL of output images")
         CfnOutput(self, "AppUrl", value=self.web.url, description="The reference web app")
         CfnOutput(
@@ -370,6 +424,21 @@ class RoomcraftStack(Stack):
         for queue_id, pair in self.pipeline.queues.items():
             CfnOutput(self, f"{pascal(queue_id)}QueueUrl", value=pair.queue.queue_url)
             CfnOutput(self, f"{pascal(queue_id)}DeadLetterQueueUrl", value=pair.dlq.queue_url)
+
+
+class EdgeStack(Stack):
+    """What CloudFront needs from us-east-1 when the main stack is elsewhere: the API's web ACL."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"Roomcraft {config.stage}: the API's AWS WAF web ACL (CloudFront scope, us-east-1)",
+            **kwargs,
+        )
+        self.firewall = ApiFirewall(self, "Firewall", config=config)
 
 
 def _role(function: lambda_.Function) -> iam.IRole:

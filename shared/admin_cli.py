@@ -1,4 +1,5 @@
-"""``roomcraft admin``: tenants and API keys, on the local cloud or on a deployment.
+"""``roomcraft admin``: tenants, API keys, inbox writers and dead-letter redrive, on the local cloud
+or on a deployment.
 
 It talks to the DynamoDB tables directly, with the caller's AWS credentials; which tables it finds
 from the target:
@@ -20,8 +21,9 @@ import os
 import sys
 from typing import Any
 
-from shared.domain.errors import RoomcraftError
+from shared.domain.errors import RoomcraftError, ValidationFailed
 from shared.domain.tenants import ApiKey, Limits, Tenant, TenantStatus
+from shared.resources import GENERATE_QUEUE, QUEUES
 from shared.services.tenancy import TenantAdmin
 from shared.settings import Settings
 
@@ -69,6 +71,29 @@ def add_admin_parser(commands: Any) -> None:
     key_list.add_argument("tenant_id")
     key_revoke = key.add_parser("revoke", help="revoke a key: refused from the next request on")
     key_revoke.add_argument("key_id")
+
+    writer = things.add_parser(
+        "inbox-writer", help="IAM identities allowed to drop photos for a tenant (docs/inbox.md)"
+    ).add_subparsers(dest="action", required=True)
+    writer_role = writer.add_parser(
+        "create-role", help="issue the tenant a role that may write under inbox/<tenant>/ only, and allow it"
+    )
+    writer_role.add_argument("tenant_id")
+    writer_role.add_argument("--trust", required=True, help="account or role ARN that may assume the role")
+    for action, text in (("allow", "allow an existing role or user"), ("revoke", "stop allowing one")):
+        parser = writer.add_parser(action, help=text)
+        parser.add_argument("tenant_id")
+        parser.add_argument("writer", help="a role/user ARN, or its IAM unique id (AROA…/AIDA…)")
+    redrive = things.add_parser(
+        "redrive", help="move a queue's dead-lettered messages back to the queue (after fixing the cause)"
+    )
+    redrive.add_argument(
+        "--queue",
+        default=GENERATE_QUEUE.id,
+        choices=[spec.id for spec in QUEUES],
+        help=f"which queue (default: {GENERATE_QUEUE.id})",
+    )
+    redrive.add_argument("--max", type=int, default=1000, help="move at most this many messages")
 
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
@@ -160,6 +185,8 @@ def _perform(admin: TenantAdmin, args: argparse.Namespace) -> Any:
                 args.tenant_id, threshold=args.structure_threshold, retries=args.structure_retries
             )
         return _tenant_json(updated)
+    if args.thing == "inbox-writer":
+        return _inbox_writer(admin, args)
     if args.action == "create":
         key, token = admin.create_key(args.tenant_id, name=args.name)
         print("The API key is shown once and stored only as a hash: keep it now.", file=sys.stderr)
@@ -167,6 +194,45 @@ def _perform(admin: TenantAdmin, args: argparse.Namespace) -> Any:
     if args.action == "list":
         return [_key_json(k) for k in admin.list_keys(args.tenant_id)]
     return _key_json(admin.revoke_key(args.key_id))
+
+
+def _inbox_writer(admin: TenantAdmin, args: argparse.Namespace) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.adapters.iam_inbox_writers import create_writer_role, unique_id_of
+
+    try:
+        if args.action == "create-role":
+            admin.get_tenant(args.tenant_id)  # TenantNotFound before anything is made in IAM
+            settings: Settings = args.settings
+            arn, writer = create_writer_role(
+                tenant_id=args.tenant_id,
+                bucket=settings.inbox_bucket,
+                stage=settings.stage,
+                trusted=args.trust,
+            )
+            tenant = admin.allow_inbox_writer(args.tenant_id, writer)
+            return {"role_arn": arn, "writer": writer, "tenant": _tenant_json(tenant)}
+        writer = unique_id_of(args.writer) if args.writer.startswith("arn:") else args.writer
+    except (ValueError, ClientError, BotoCoreError) as error:
+        raise ValidationFailed(f"IAM: {error}") from None
+    if args.action == "allow":
+        return _tenant_json(admin.allow_inbox_writer(args.tenant_id, writer))
+    return _tenant_json(admin.revoke_inbox_writer(args.tenant_id, writer))
+
+
+def redrive(settings: Settings, queue_id: str, limit: int) -> dict[str, Any]:
+    import boto3
+
+    from shared.adapters.sqs import DeadLetterRedrive
+
+    spec = next(spec for spec in QUEUES if spec.id == queue_id)
+    queue_url = getattr(settings, spec.env_var.removeprefix("ROOMCRAFT_").lower(), "")
+    if not queue_url:
+        raise LookupError(f"the target names no {spec.env_var}")
+    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+    dead_letters, moved = DeadLetterRedrive(sqs, queue_url).move(limit=limit)
+    return {"queue": spec.id, "queue_url": queue_url, "dead_letter_queue_url": dead_letters, "moved": moved}
 
 
 def run_admin(args: argparse.Namespace) -> int:
@@ -177,7 +243,16 @@ def run_admin(args: argparse.Namespace) -> int:
     except Exception as error:
         print(f"error: cannot find the deployment's tables: {error}", file=sys.stderr)
         return EXIT_TARGET
+    if args.thing == "redrive":
+        try:
+            moved = redrive(settings, args.queue, args.max)
+        except Exception as error:
+            print(f"error: redrive_failed: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        print(json.dumps(moved, indent=2))
+        return EXIT_OK
     admin = TenantAdmin(tenants=TenantRepository(settings), keys=ApiKeyRepository(settings))
+    args.settings = settings
     try:
         result = _perform(admin, args)
     except RoomcraftError as error:

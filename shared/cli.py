@@ -8,8 +8,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -187,11 +187,34 @@ def dev(args: argparse.Namespace) -> int:
         nonlocal stopping
         stopping = True
 
+    ports = {
+        "--port (API)": args.port,
+        "--cdn-port (CDN)": args.cdn_port,
+        "--emulator-port": args.emulator_port,
+    }
+    for option, port in ports.items():
+        if not port_is_free(port):
+            _say(
+                f"error: port {port} on 127.0.0.1 is already in use ({option}): "
+                "stop what uses it, or pick another"
+            )
+            return EXIT_ENVIRONMENT
     # Explicit handlers: Ctrl-C and `kill` both stop cleanly, even where SIGINT was inherited ignored.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    with LocalCloud(api_port=args.port, cdn_port=args.cdn_port, emulator_port=args.emulator_port) as cloud:
+    cloud = LocalCloud(api_port=args.port, cdn_port=args.cdn_port, emulator_port=args.emulator_port)
+    try:
+        cloud.start()
+    except Exception as error:  # a port taken between the check and the start, an emulator that died
+        cloud.stop()
+        _say(f"error: the local cloud did not start: {error}")
+        return EXIT_ENVIRONMENT
+    with cloud_stopped_after(cloud):
         _say(f"Roomcraft local cloud is up.\n  API      {cloud.api_url}/v1\n  Docs     {cloud.api_url}/docs")
+        _say(
+            "  Note     nothing is kept across restarts: tenants, keys, designs and images live in the\n"
+            "           emulator's memory and are gone when this stops (README, 'Use it')."
+        )
         tenant = get_settings().default_tenant
         _say(f"  API key  {cloud.api_key}  (Authorization: Bearer …, tenant {tenant})")
         target = "--local" if cloud.moto.port == LOCAL_EMULATOR_PORT else f"--endpoint-url {cloud.moto.url}"
@@ -212,6 +235,27 @@ def dev(args: argparse.Namespace) -> int:
             time.sleep(0.2)
         _say("Stopping…")
     return EXIT_OK
+
+
+def port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port whose last connections are still closing (TIME_WAIT) is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@contextmanager
+def cloud_stopped_after(cloud: Any) -> Iterator[Any]:
+    try:
+        yield cloud
+    finally:
+        cloud.stop()
 
 
 def inbox_drop(args: argparse.Namespace) -> int:

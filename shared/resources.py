@@ -117,6 +117,20 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """A function run on a fixed rate: an EventBridge schedule rule in AWS, a timer in the local cloud."""
+
+    id: str
+    description: str
+    function: str
+    rate_minutes: int
+
+    @property
+    def expression(self) -> str:
+        return f"rate({self.rate_minutes} minute{'s' if self.rate_minutes != 1 else ''})"
+
+
+@dataclass(frozen=True)
 class EncryptionKeySpec:
     id: str
     env_var: str
@@ -128,15 +142,25 @@ WORKER_TIMEOUT_SECONDS = 120
 INGEST_TIMEOUT_SECONDS = 60
 WRITEBACK_TIMEOUT_SECONDS = 60
 
+SWEEPER_TIMEOUT_SECONDS = 60
 DISPATCHER_TIMEOUT_SECONDS = 30
 """Covers one batch delivered concurrently with a 15 s per-request limit; the webhook queue's
 visibility timeout (180 s) is 6x this, as AWS recommends for Lambda event sources."""
+
+DESIGN_DEADLINE_SECONDS = 7200
+"""A design not terminal this long after its creation is stale: the sweeper queues it again, and
+fails it (refunded when no paid work happened) when it is still not terminal as long again later.
+Well past the worst honest case: 4 deliveries 720 s apart plus a 900 s prediction."""
+OPEN_DESIGN_SHARDS = 8
+"""Partitions of the sparse open-designs index, so status writes do not all land on one key."""
 
 DESIGNS_TABLE = TableSpec(
     id="designs",
     env_var="ROOMCRAFT_DESIGNS_TABLE",
     hash_key=KeySpec("tenant_id"),
     range_key=KeySpec("design_id"),
+    # Sparse: only non-terminal designs carry ``open_shard``/``open_since``; the sweeper reads it.
+    indexes=(IndexSpec("open-designs", hash_key=KeySpec("open_shard"), range_key=KeySpec("open_since")),),
 )
 
 UPLOADS_TABLE = TableSpec(
@@ -231,7 +255,10 @@ GENERATE_QUEUE = QueueSpec(
     visibility_timeout_seconds=6 * WORKER_TIMEOUT_SECONDS,
     max_receive_count=5,
     consumer="worker",
-    batch_size=5,
+    # One design per invocation: a slow image server or provider holds only its own design's
+    # invocation (bounded by the fetch deadline), never four other tenants' designs in the same
+    # batch, and a timeout returns one message, not five (docs/architecture.md).
+    batch_size=1,
 )
 
 WEBHOOK_QUEUE = QueueSpec(
@@ -358,7 +385,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         id="inference_events", timeout_seconds=WORKER_TIMEOUT_SECONDS, memory_mb=2048, max_concurrency=5
     ),
+    # Queues stale designs again or fails them, and publishes the age of the oldest open design.
+    FunctionSpec(id="sweeper", timeout_seconds=SWEEPER_TIMEOUT_SECONDS, memory_mb=512),
 )
+
+SWEEP_STALE_DESIGNS = ScheduleSpec(
+    id="sweep-stale-designs",
+    description="Queue again, or fail with refund, designs not terminal after their deadline",
+    function="sweeper",
+    rate_minutes=5,
+)
+
+SCHEDULES: tuple[ScheduleSpec, ...] = (SWEEP_STALE_DESIGNS,)
+
+OLDEST_OPEN_DESIGN_METRIC = "OldestOpenDesignAgeSeconds"
+"""Published by the sweeper on every run (namespace ``Roomcraft``); the stack alarms on it."""
 
 
 def local_name(stage: str, resource_id: str) -> str:

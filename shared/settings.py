@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.resources import DESIGN_DEADLINE_SECONDS
+
 ProviderName = Literal["preview", "replicate", "sagemaker"]
 
 
@@ -46,12 +48,24 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = 900
     upload_retention_days: int = 7
     fetch_timeout_seconds: float = 10.0
+    """Longest wait for one network operation of an image_url fetch (connect, one read)."""
+    source_fetch_deadline_seconds: float = Field(default=30.0, gt=0, le=60)
+    """Whole time an image_url fetch may take, however the server trickles its bytes; bounded further
+    by the invocation's remaining time. Past it the design fails with ``source_fetch_timeout``."""
     allow_loopback_urls: bool = False
     """Local development only: lets image URLs point at 127.0.0.1."""
+    loopback_blocked_ports: tuple[int, ...] = ()
+    """With loopback allowed: ports on 127.0.0.1 that image and webhook URLs may still not reach,
+    the local cloud's own (emulator, API, CDN). The local cloud sets it."""
     lease_seconds: int = 150
     """How long a worker owns a design before another delivery may take it over."""
     max_attempts: int = 4
     """Deliveries of one generation message before the design fails for good."""
+    design_deadline_seconds: int = Field(default=DESIGN_DEADLINE_SECONDS, gt=0)
+    """A design not terminal this long after creation is queued again by the sweeper, and failed
+    (``design_stalled``) if still not terminal as long again after that (docs/architecture.md)."""
+    sweep_limit: int = Field(default=500, gt=0)
+    """Most stale designs one sweeper run handles (the rest wait for the next run)."""
     queue_estimate_seconds: float = 2.0
 
     # S3 inbox (upload-triggered staging): see docs/inbox.md.
@@ -119,18 +133,31 @@ class Settings(BaseSettings):
     else none (official models run their latest version)."""
     replicate_base_url: str | None = None
     """Replicate's API address; tests point it at a local server. None: https://api.replicate.com."""
+    inbox_writer_check: Literal["off", "enforce"] = "off"
+    """``enforce`` (the stack sets it): an inbox drop must be written by an IAM identity its tenant
+    registered (``roomcraft admin inbox-writer``), else it is quarantined. Off locally: the emulator's
+    S3 events carry no writer identity."""
+    edge_secret_arn: str | None = None
+    """Secret CloudFront sends to the API as X-Roomcraft-Edge (cloud); requests without it are
+    refused (shared.api.edge). Unset locally: no edge in front of the API."""
     replicate_token_secret_arn: str | None = None
     """Secrets Manager secret holding the API token (cloud). Locally REPLICATE_API_TOKEN is used."""
     replicate_webhook_secret_arn: str | None = None
     """Secret holding the webhook signing secret (whsec_...); unset: asked from Replicate's API."""
     replicate_wait_seconds: int = 20
     """Prefer: wait=N on create: a short prediction completes inline (1-60; 0 disables)."""
-    replicate_image_input: Literal["data_uri", "file"] = "data_uri"
-    """How the room photo reaches the model: a data URI in the request, or an uploaded file URL."""
+    replicate_image_input: Literal["auto", "data_uri", "file"] = "auto"
+    """How the room photo is sent: ``auto`` inline as a data URI up to 256 KB, else uploaded to
+    Replicate's files API; ``data_uri`` or ``file`` always."""
     replicate_input_overrides: dict[str, Any] = Field(default_factory=dict)
-    """Extra model inputs (JSON), e.g. {"prompt_strength": 0.7}; override the profile's defaults."""
-    replicate_cost_per_second: float = 0.000725
-    """USD per second of GPU time, for estimated_cost_usd (Nvidia A40 Large list price)."""
+    """Extra model inputs (JSON), checked against the model's ranges at startup."""
+    replicate_seed_per_variant: bool = True
+    """For models whose seed draws a whole batch (FLUX): one prediction per variant, so variant i
+    is seed + i and reproducible alone (same price per image). Off: one batched prediction."""
+    replicate_pricing_unit: Literal["image", "second"] | None = None
+    """Override of the model profile's billing unit (per output image or per GPU second)."""
+    replicate_price_usd: float | None = Field(default=None, ge=0)
+    """Override of the model profile's price in USD per ``replicate_pricing_unit``."""
     replicate_output_hosts: tuple[str, ...] = ("replicate.delivery",)
     """Hosts (and their subdomains) outputs may be downloaded from."""
     replicate_webhook_tolerance_seconds: int = 300

@@ -18,12 +18,14 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @tracer.capture_method
 def check_design(record: SQSRecord) -> str:
-    named = parse_notification(record.body)
-    if named is None:
+    notification = parse_notification(record.body)
+    if notification is None:
         logger.warning("not a SageMaker inference notification", extra={"message_id": record.message_id})
         return "ignored"
-    tenant_id, design_id = named
+    tenant_id, design_id = notification.tenant_id, notification.design_id
     logger.append_keys(design_id=design_id, tenant_id=tenant_id)
+    if notification.failed:
+        wiring.sagemaker_provider().record_failure(notification)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     message = GenerationMessage(tenant_id=tenant_id, design_id=design_id)
     result = wiring.generation_pipeline().run(message, receive_count=receive_count)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -15,8 +17,15 @@ from shared.observability import logger, metrics, tracer
 from shared.services import wiring
 
 
+def _seconds_left(context: LambdaContext | None) -> Callable[[], float] | None:
+    """What bounds this invocation's outbound fetches (Powertools passes the context in)."""
+    if context is None:
+        return None
+    return lambda: context.get_remaining_time_in_millis() / 1000
+
+
 @tracer.capture_method
-def stage_design(record: SQSRecord) -> str:
+def stage_design(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
     try:
         message = GenerationMessage.model_validate_json(record.body)
     except ValidationError as error:
@@ -28,7 +37,9 @@ def stage_design(record: SQSRecord) -> str:
         raise MalformedMessage(f"message {record.message_id} is not a generation message") from error
     logger.append_keys(design_id=message.design_id, tenant_id=message.tenant_id)
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    result = wiring.generation_pipeline().run(message, receive_count=receive_count)
+    result = wiring.generation_pipeline().run(
+        message, receive_count=receive_count, time_left=_seconds_left(lambda_context)
+    )
     metrics.add_metric(name=f"Designs_{result.value}", unit=MetricUnit.Count, value=1)
     logger.info("generation message handled", extra={"result": result.value})
     return result.value

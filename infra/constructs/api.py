@@ -3,6 +3,10 @@
 One ``ANY /v1/{proxy+}`` route: the FastAPI app behind Mangum does the routing, so adding an
 endpoint needs no infrastructure change. The ``$default`` stage throttles (rate and burst from the
 configuration), answers CORS preflights, and writes JSON access logs.
+
+Clients reach the API through CloudFront (``Delivery.route_api``), where AWS WAF limits each client's
+rate; CloudFront adds the edge secret made here as a header, and the api function refuses requests
+without it (``shared.api.edge``), so the execute-api URL does not bypass the WAF.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
@@ -110,6 +115,28 @@ class Api(Construct):
             access_log_settings=_AccessLogSettings(self.access_logs),
         )
         self.url = self.stage.url
+        """The execute-api URL: not for clients (the API refuses calls without the edge secret)."""
+        self.edge_secret = secretsmanager.Secret(
+            self,
+            "EdgeSecret",
+            description=f"Roomcraft {config.stage}: the header CloudFront adds to every API request "
+            "(the API refuses requests without it: they skipped the WAF)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=48
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.edge_secret.grant_read(handler)
+        if isinstance(handler, lambda_.Function):
+            handler.add_environment("ROOMCRAFT_EDGE_SECRET_ARN", self.edge_secret.secret_arn)
+        Validations.of(self.edge_secret).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="The edge secret is a shared value between CloudFront's origin header and the api "
+                "function, both set by this stack: a scheduled rotation would change one without the other; "
+                "it is rotated by replacing it in a deploy (docs/deploy.md).",
+            )
+        )
         for route in self.routes:
             Validations.of(route).acknowledge(
                 Acknowledgment(

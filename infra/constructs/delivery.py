@@ -3,20 +3,27 @@
 Output image keys are immutable (a new result gets a new key), so the cache policy keeps objects for
 a year and varies on nothing: no cookies, headers or query strings reach the cache key. An optional
 custom domain (with its us-east-1 ACM certificate) replaces the ``*.cloudfront.net`` name in URLs.
+
+The same distribution serves the HTTP API at ``/v1/*`` (``route_api``), so that the AWS WAF web ACL
+attached here (``infra/constructs/firewall.py``) limits each client's rate before the API sees it.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Duration, Fn, Validations
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from shared.api.edge import EDGE_HEADER
 
 IMMUTABLE_TTL = Duration.days(365)
+API_PATH = "/v1/*"
 
 
 class Delivery(Construct):
@@ -28,6 +35,7 @@ class Delivery(Construct):
         config: DeploymentConfig,
         bucket: s3.IBucket,
         log_bucket: s3.IBucket,
+        web_acl_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.cache_policy = cloudfront.CachePolicy(
@@ -99,6 +107,8 @@ class Delivery(Construct):
             enable_logging=True,
             log_bucket=log_bucket,
             log_file_prefix="cloudfront/",
+            # The API's behaviour (/v1/*) is why: a per-client rate limit (infra/constructs/firewall.py).
+            web_acl_id=web_acl_arn,
         )
         self.domain_name = config.domain_name or self.distribution.distribution_domain_name
         self.base_url = f"https://{self.domain_name}"
@@ -107,11 +117,6 @@ class Delivery(Construct):
             Acknowledgment(
                 id="AwsSolutions-CFR1",
                 reason="Staged room images are served to a worldwide audience; no country is excluded.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions-CFR2",
-                reason="The distribution serves only GET/HEAD of private-bucket objects under unguessable, "
-                "immutable keys through OAC; there is no application surface for WAF rules to protect.",
             ),
         ]
         if certificate is None:
@@ -124,3 +129,27 @@ class Delivery(Construct):
                 )
             )
         Validations.of(self.distribution).acknowledge(*acknowledgments)
+
+    def route_api(self, http_api: apigwv2.IHttpApi, *, edge_secret: secretsmanager.ISecret) -> None:
+        """Serve the HTTP API at ``/v1/*`` on this distribution, behind its web ACL: never cached, every
+        viewer header, query and cookie forwarded (but Host: API Gateway routes on its own name), and
+        the edge secret added so that the API can refuse calls that skipped CloudFront."""
+        # api_endpoint is https://<id>.execute-api.<region>.<suffix>: keep the host.
+        api_host = Fn.select(2, Fn.split("/", http_api.api_endpoint))
+        origin = origins.HttpOrigin(
+            api_host,
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            custom_headers={EDGE_HEADER: edge_secret.secret_value.unsafe_unwrap()},
+            read_timeout=Duration.seconds(30),
+        )
+        self.distribution.add_behavior(
+            API_PATH,
+            origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            compress=True,
+        )

@@ -1,7 +1,8 @@
 """Observability: alarms to an encrypted SNS topic (optionally e-mailed) and a CloudWatch dashboard.
 
 Alarms: any message in a dead-letter queue; the oldest message of a consumed queue waiting longer
-than ``queue_age_alarm_minutes``; any function error or throttle; API 5xx responses. Each alarm
+than ``queue_age_alarm_minutes``; a design open past its deadline (the sweeper's metric); any
+function error or throttle; API 5xx responses. Each alarm
 notifies on ALARM and on OK. Traces come from X-Ray (active tracing on every function).
 """
 
@@ -12,15 +13,21 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from infra.constructs.keys import administered_key
 from infra.constructs.pipeline import QueuePair
 from infra.naming import pascal
+from shared.resources import DESIGN_DEADLINE_SECONDS, OLDEST_OPEN_DESIGN_METRIC, SWEEP_STALE_DESIGNS
+
+METRICS_NAMESPACE = "Roomcraft"
+"""``POWERTOOLS_METRICS_NAMESPACE`` of every function (infra/stack.py)."""
+METRICS_SERVICE = "roomcraft"
+"""``POWERTOOLS_SERVICE_NAME``: Powertools adds it as the ``service`` dimension."""
 
 PERIOD = Duration.minutes(5)
 
@@ -40,7 +47,7 @@ class Observability(Construct):
         super().__init__(scope, construct_id)
         # CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key, so the topic
         # has its own key whose policy lets CloudWatch use it.
-        self.topic_key = kms.Key(
+        self.topic_key = administered_key(
             self,
             "AlarmTopicKey",
             description=f"Encrypts Roomcraft {config.stage} alarm notifications",
@@ -93,6 +100,22 @@ class Observability(Construct):
                 threshold=0,
                 description=f"The {function_id} function was throttled (account concurrency exhausted).",
             )
+        # Published by the sweeper on every run (functions/sweeper/handler.py).
+        oldest_open_design = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=OLDEST_OPEN_DESIGN_METRIC,
+            dimensions_map={"service": METRICS_SERVICE},
+            period=PERIOD,
+            statistic="Maximum",
+        )
+        self._alarm(
+            "OldestOpenDesign",
+            oldest_open_design,
+            threshold=DESIGN_DEADLINE_SECONDS + SWEEP_STALE_DESIGNS.rate_minutes * 60,
+            description="A design has not reached a terminal status within its deadline "
+            f"({DESIGN_DEADLINE_SECONDS} s): its message was lost or dead-lettered, or the sweeper is "
+            "failing. The sweeper queues it again, then fails it; see `roomcraft admin redrive`.",
+        )
         self._alarm(
             "ApiServerErrors",
             http_api.metric_server_error(period=PERIOD, statistic="Sum"),

@@ -79,9 +79,7 @@ class Storage(Construct):
             )
         )
 
-        self.buckets: dict[str, s3.Bucket] = {
-            spec.id: self._bucket(spec, cors_origins=config.cors_allowed_origins) for spec in BUCKETS
-        }
+        self.buckets: dict[str, s3.Bucket] = {spec.id: self._bucket(spec) for spec in BUCKETS}
 
     def _table(self, spec: TableSpec, *, deletion_protection: bool) -> dynamodb.Table:
         table = dynamodb.Table(
@@ -107,7 +105,7 @@ class Storage(Construct):
             )
         return table
 
-    def _bucket(self, spec: BucketSpec, *, cors_origins: tuple[str, ...]) -> s3.Bucket:
+    def _bucket(self, spec: BucketSpec) -> s3.Bucket:
         rules = [
             s3.LifecycleRule(
                 id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
@@ -119,19 +117,6 @@ class Storage(Construct):
                 for prefix, days in spec.expire_prefixes
             ),
         ]
-        cors = (
-            # Browsers post room photos straight to the bucket with the presigned POST the API returns.
-            [
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
-                    allowed_origins=list(cors_origins),
-                    allowed_headers=["*"],
-                    max_age=3600,
-                )
-            ]
-            if spec.id == UPLOADS_BUCKET.id
-            else None
-        )
         return s3.Bucket(
             self,
             f"{pascal(spec.id)}Bucket",
@@ -143,8 +128,19 @@ class Storage(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"s3/{spec.id}/",
             lifecycle_rules=rules,
-            cors=cors,
             removal_policy=self._removal,
+        )
+
+    def allow_browser_uploads(self, origins: Sequence[str]) -> None:
+        """Browsers post room photos straight to the uploads bucket with the presigned POST the API
+        returns: only from these origins (never ``*``: the web app's own and the configured ones)."""
+        if not origins or "*" in origins:
+            raise ValueError("the uploads bucket's CORS names its origins; '*' is not allowed")
+        self.buckets[UPLOADS_BUCKET.id].add_cors_rule(
+            allowed_methods=[s3.HttpMethods.POST],
+            allowed_origins=list(origins),
+            allowed_headers=["*"],
+            max_age=3600,
         )
 
     def connect_notifications(self, queues: dict[str, sqs.IQueue]) -> None:
@@ -176,9 +172,14 @@ class Storage(Construct):
         """Item-level read (and write) on one table and its indexes: no Scan, no streams, no admin."""
         table = self.tables[table_id]
         spec = next(spec for spec in TABLES if spec.id == table_id)
-        resources = [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in spec.indexes)]
-        actions = [*TABLE_READ_ACTIONS, *(TABLE_WRITE_ACTIONS if write else ())]
-        iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
+        indexes = [f"{table.table_arn}/index/{index.name}" for index in spec.indexes]
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(TABLE_READ_ACTIONS), resource_arns=[table.table_arn, *indexes]
+        )
+        if write:  # item writes name the table; an index is never written to directly
+            iam.Grant.add_to_principal(
+                grantee=grantee, actions=list(TABLE_WRITE_ACTIONS), resource_arns=[table.table_arn]
+            )
 
     def grant_table_actions(self, table_id: str, grantee: iam.IGrantable, actions: Sequence[str]) -> None:
         """Exactly these item actions on one table (not its indexes), for roles that need less than
@@ -187,10 +188,21 @@ class Storage(Construct):
             grantee=grantee, actions=list(actions), resource_arns=[self.tables[table_id].table_arn]
         )
 
-    def grant_list(self, bucket_id: str, grantee: iam.IGrantable) -> None:
-        """``s3:ListBucket`` on the bucket itself (no object access)."""
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=["s3:ListBucket"], resource_arns=[self.buckets[bucket_id].bucket_arn]
+    def grant_list(
+        self, bucket_id: str, grantee: iam.IGrantable, *, prefixes: list[str] | None = None
+    ) -> None:
+        """``s3:ListBucket`` on the bucket itself (no object access); with ``prefixes``, only
+        listings under them (the ``s3:prefix`` condition)."""
+        bucket_arn = self.buckets[bucket_id].bucket_arn
+        if prefixes is None:
+            iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket_arn])
+            return
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+            )
         )
 
     def grant_objects(

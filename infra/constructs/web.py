@@ -12,8 +12,11 @@ are not pruned, so a page loaded before a deployment keeps working. No API key i
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,14 +34,16 @@ from aws_cdk import (
 )
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from infra import runtime
 from infra.constructs.functions import retention
 from infra.packaging import _UNUSED_IMAGE
+from shared.content_security import web_app_policy
 
 WEB_DIR = runtime.REPO_ROOT / "web"
 APP_PATH = "/app"
@@ -103,6 +108,7 @@ class WebApp(Construct):
         distribution: cloudfront.Distribution,
         base_url: str,
         api_url: str,
+        upload_origins: Sequence[str],
         log_bucket: s3.IBucket,
         removal_policy: RemovalPolicy,
         log_retention_days: int,
@@ -128,6 +134,8 @@ class WebApp(Construct):
             code=cloudfront.FunctionCode.from_inline(INDEX_FUNCTION),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
         )
+        # The API is on this origin ('self', /v1/*); photos are posted to the uploads bucket.
+        self.content_security_policy = web_app_policy(connect_to=upload_origins)
         self.page_headers = self._headers_policy("PageHeaders", REVALIDATE)
         self.asset_headers = self._headers_policy("AssetHeaders", IMMUTABLE)
         origin = origins.S3BucketOrigin.with_origin_access_control(
@@ -205,10 +213,10 @@ class WebApp(Construct):
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(365), include_subdomains=False, override=True
                 ),
-                # The page's own policy is a meta tag in index.html (web/vite.config.ts); this one
-                # adds what only a header can say.
+                # The whole policy (shared.content_security), narrower than the build's meta tag
+                # (web/vite.config.ts), which cannot know this stack's origins; browsers apply both.
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy="frame-ancestors 'none'", override=True
+                    content_security_policy=self.content_security_policy, override=True
                 ),
             ),
         )
@@ -220,7 +228,6 @@ class WebApp(Construct):
             child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")
         )
         bucket = stack.get_logical_id(cast(CfnElement, self.bucket.node.default_child))
-        asset_objects = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
         Validations.of(provider).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
@@ -257,10 +264,14 @@ class WebApp(Construct):
                 reason="CloudFront's CreateInvalidation takes no resource scoping narrower than '*' in the "
                 "policy CDK writes; the function invalidates /app/* after each deployment of the app.",
             ),
-            Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::{asset_objects}]",
-                reason="CDK's bucket-deployment function reads the web build's zip from the CDK bootstrap "
-                "asset bucket, whose objects CDK names by content hash: it cannot name one key in advance.",
+            *(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::{asset_objects}]",
+                    reason="CDK's bucket-deployment function reads the web build's zip from the CDK "
+                    "bootstrap asset bucket, whose objects CDK names by content hash: it cannot name one "
+                    "key in advance.",
+                )
+                for asset_objects in _asset_bucket_objects(provider)
             ),
             Acknowledgment(
                 id=f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",
@@ -273,3 +284,48 @@ class WebApp(Construct):
                 "not project code and is updated with aws-cdk-lib.",
             ),
         )
+
+
+def _asset_bucket_objects(provider: IConstruct) -> list[str]:
+    """The CDK asset bucket's ``<bucket>/*`` ARNs in the bucket-deployment role's policy, written as
+    cdk-nag writes them. Read from the policy itself, because their form depends on what synth knows:
+    ``arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/*`` with a concrete account and region
+    (every ``cdk deploy``), ``<AWS::AccountId>``-style placeholders without, another qualifier with a
+    customised bootstrap."""
+    stack = Stack.of(provider)
+    policy = provider.node.find_child("ServiceRole").node.find_child("DefaultPolicy").node.default_child
+    document = stack.resolve(cast(iam.CfnPolicy, policy).policy_document)
+    found: list[str] = []
+    for statement in document["Statement"]:
+        resources = statement["Resource"]
+        for resource in resources if isinstance(resources, list) else [resources]:
+            arn = nag_form(resource)
+            if _ASSET_OBJECTS.match(arn) and arn not in found:
+                found.append(arn)
+    if not found:
+        raise ValueError(
+            "CDK's bucket-deployment role no longer reads a cdk-*-assets-* bucket: review web.py"
+        )
+    return found
+
+
+_ASSET_OBJECTS = re.compile(r"^arn:(?:[a-z-]+|<AWS::Partition>):s3:::cdk-[^/]+-assets-[^/]+/\*$")
+
+
+def nag_form(value: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag prints it in a finding's id: ``Ref`` as ``<Name>``,
+    ``Fn::GetAtt`` as ``<Id.Attr>``, ``Fn::Sub`` placeholders as ``<Name>``, ``Fn::Join`` joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return f"<{argument}>"
+        if function == "Fn::GetAtt":
+            return f"<{'.'.join(argument)}>"
+        if function == "Fn::Sub" and isinstance(argument, str):
+            return re.sub(r"\$\{([^}]+)\}", r"<\1>", argument)
+        if function == "Fn::Join":
+            separator, parts = argument
+            return str(separator).join(nag_form(part) for part in parts)
+    return json.dumps(value, sort_keys=True)

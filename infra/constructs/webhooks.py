@@ -8,7 +8,8 @@ storage, pipeline, functions and events constructs; this construct adds the key 
   them (messages table), encrypt new secrets, queue test and replay jobs;
 - dispatcher: read endpoints and update their health and status (no put or delete), write the
   delivery log, decrypt secrets, queue its own jobs, publish ``endpoint.disabled``.
-KMS use is further limited by encryption context to webhook signing secrets.
+KMS use is further limited by encryption context to webhook signing secrets, and the key policy
+names those two roles: the account itself may only administer the key (``infra.constructs.keys``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from infra.constructs.keys import administered_key, allow_use
 from infra.constructs.storage import Storage
 from shared.domain.webhooks import secret_context
 from shared.resources import WEBHOOK_ENDPOINTS_TABLE, WEBHOOK_MESSAGES_TABLE, WEBHOOK_SECRETS_KEY
@@ -44,7 +45,7 @@ class Webhooks(Construct):
         self._storage = storage
         self._queue = queue
         self._bus = bus
-        self.secrets_key = kms.Key(
+        self.secrets_key = administered_key(
             self,
             "SecretsKey",
             description=f"Roomcraft {config.stage}: {WEBHOOK_SECRETS_KEY.description}",
@@ -84,10 +85,9 @@ class Webhooks(Construct):
         )
 
     def _key(self, role: iam.IRole, action: str) -> None:
+        """Named in the key policy (the account may only administer the key) and in the role's."""
+        conditions = {"StringEquals": {"kms:EncryptionContext:purpose": SECRET_PURPOSE}}
+        allow_use(self.secrets_key, role, [action], conditions=conditions)
         role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[action],
-                resources=[self.secrets_key.key_arn],
-                conditions={"StringEquals": {"kms:EncryptionContext:purpose": SECRET_PURPOSE}},
-            )
+            iam.PolicyStatement(actions=[action], resources=[self.secrets_key.key_arn], conditions=conditions)
         )

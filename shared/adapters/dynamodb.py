@@ -7,23 +7,56 @@ aggregate is kept as a JSON document so the schema can grow without migrations.
 from __future__ import annotations
 
 import base64
+import builtins
 import json
+import zlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from shared.adapters.aws import share_session_with_pynamodb
 from shared.domain.design import Design
-from shared.domain.errors import ConcurrentUpdate, DesignNotFound, UploadNotFound, ValidationFailed
+from shared.domain.errors import ConcurrentUpdate, CursorInvalid, DesignNotFound, UploadNotFound
 from shared.domain.inbox import IngestRecord, IngestStatus
 from shared.domain.status import DesignStatus
 from shared.domain.upload import Upload
-from shared.resources import DESIGNS_TABLE, INGESTS_TABLE, UPLOADS_TABLE
+from shared.resources import DESIGNS_TABLE, INGESTS_TABLE, OPEN_DESIGN_SHARDS, UPLOADS_TABLE
 from shared.settings import Settings
+
+
+class OpenDesigns(GlobalSecondaryIndex["DesignItem"]):
+    """Sparse: only designs that are not terminal carry its keys (``open_shard``, ``open_since``)."""
+
+    class Meta:
+        index_name = DESIGNS_TABLE.indexes[0].name
+        projection = AllProjection()
+
+    open_shard = UnicodeAttribute(hash_key=True)
+    open_since = UnicodeAttribute(range_key=True)
+
+
+def sortable_time(moment: datetime) -> str:
+    """UTC with a fixed width, so that string order is time order in an index key."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def open_shard(design_id: str) -> str:
+    return f"open#{zlib.crc32(design_id.encode()) % OPEN_DESIGN_SHARDS}"
+
+
+@dataclass(frozen=True)
+class OpenDesign:
+    """A non-terminal design as the sweeper sees it: the design and what earlier sweeps did."""
+
+    design: Design
+    sweeps: int
+    swept_at: datetime | None
 
 
 class DesignItem(Model):
@@ -38,6 +71,12 @@ class DesignItem(Model):
     document = UnicodeAttribute()
     lease_owner = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
+    open_shard = UnicodeAttribute(null=True)
+    open_since = UnicodeAttribute(null=True)
+    """Both set while the design is not terminal (the sparse ``open-designs`` index), removed after."""
+    sweeps = NumberAttribute(null=True)
+    swept_at = UnicodeAttribute(null=True)
+    open_designs = OpenDesigns()
 
 
 class UploadItem(Model):
@@ -79,14 +118,26 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
+def decode_cursor(cursor: str, *, partition: tuple[str, str], sort_key: str) -> dict[str, Any]:
+    """The key a page starts after, checked to be one of this list's keys: the partition key
+    attribute holds exactly ``partition``'s value (this tenant's list), the sort key a string, and
+    nothing else. Anything else is refused before it reaches DynamoDB."""
+    refused = CursorInvalid("cursor is not one this API returned for this list")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed("cursor is not one this API returned") from error
-    if not isinstance(value, dict):
-        raise ValidationFailed("cursor is not one this API returned")
+        raise refused from error
+    partition_name, partition_value = partition
+    if not isinstance(value, dict) or set(value) != {partition_name, sort_key}:
+        raise refused
+    if value[partition_name] != {"S": partition_value}:
+        raise refused
+    sort_value = value[sort_key]
+    if not (isinstance(sort_value, dict) and set(sort_value) == {"S"} and isinstance(sort_value["S"], str)):
+        raise refused
+    if not sort_value["S"]:
+        raise refused
     return value
 
 
@@ -106,8 +157,12 @@ class DesignRepository:
         )
 
     def create(self, design: Design) -> None:
+        item = self._to_item(design)
+        if not design.status.is_terminal:
+            item.open_shard = open_shard(design.design_id)
+            item.open_since = sortable_time(design.created_at)
         try:
-            self._to_item(design).save(condition=DesignItem.design_id.does_not_exist())
+            item.save(condition=DesignItem.design_id.does_not_exist())
         except PutError as error:
             if _is_conditional_failure(error):
                 raise ConcurrentUpdate(f"design {design.design_id} already exists") from error
@@ -128,7 +183,11 @@ class DesignRepository:
             scan_index_forward=False,  # ULIDs sort by time: newest first
             limit=limit,
             filter_condition=(DesignItem.status == status.value) if status else None,
-            last_evaluated_key=decode_cursor(cursor) if cursor else None,
+            last_evaluated_key=(
+                decode_cursor(cursor, partition=("tenant_id", tenant_id), sort_key="design_id")
+                if cursor
+                else None
+            ),
             page_size=limit,
         )
         designs = [Design.model_validate_json(item.document) for item in results]
@@ -137,14 +196,17 @@ class DesignRepository:
     def save_if_unchanged(self, previous: Design, updated: Design) -> None:
         """Write ``updated`` only if the stored design is still exactly ``previous``."""
         item = self._to_item(previous)
+        actions: list[Any] = [
+            DesignItem.status.set(updated.status.value),
+            DesignItem.version.set(updated.version),
+            DesignItem.updated_at.set(updated.updated_at.isoformat()),
+            DesignItem.document.set(updated.model_dump_json()),
+        ]
+        if updated.status.is_terminal:  # out of the open-designs index, in the same write
+            actions += [DesignItem.open_shard.remove(), DesignItem.open_since.remove()]
         try:
             item.update(
-                actions=[
-                    DesignItem.status.set(updated.status.value),
-                    DesignItem.version.set(updated.version),
-                    DesignItem.updated_at.set(updated.updated_at.isoformat()),
-                    DesignItem.document.set(updated.model_dump_json()),
-                ],
+                actions=actions,
                 condition=(DesignItem.version == previous.version)
                 & (DesignItem.status == previous.status.value),
             )
@@ -182,6 +244,58 @@ class DesignRepository:
         for item in DesignItem.batch_get(keys, consistent_read=True):
             found[item.design_id] = Design.model_validate_json(item.document)
         return [found[design_id] for design_id in design_ids if design_id in found]
+
+    def delete_unstarted(self, design: Design) -> None:
+        """Undo a ``create`` whose message could not be queued: only if nothing touched it since."""
+        try:
+            self._to_item(design).delete(
+                condition=(DesignItem.version == design.version) & (DesignItem.status == design.status.value)
+            )
+        except DeleteError as error:
+            if _is_conditional_failure(error):
+                raise ConcurrentUpdate(f"design {design.design_id} changed; it was not removed") from error
+            raise
+
+    # --- the sweeper's view: designs not terminal (docs/architecture.md) -------------------
+    def open_since_before(self, cutoff: datetime, *, limit: int) -> Sequence[OpenDesign]:
+        """Non-terminal designs created before ``cutoff``, oldest first, at most ``limit``."""
+        found: builtins.list[OpenDesign] = []
+        for shard in range(OPEN_DESIGN_SHARDS):
+            for item in DesignItem.open_designs.query(
+                f"open#{shard}", DesignItem.open_since < sortable_time(cutoff), limit=limit
+            ):
+                found.append(
+                    OpenDesign(
+                        design=Design.model_validate_json(item.document),
+                        sweeps=int(item.sweeps or 0),
+                        swept_at=datetime.fromisoformat(item.swept_at) if item.swept_at else None,
+                    )
+                )
+        found.sort(key=lambda open_design: open_design.design.created_at)
+        return found[:limit]
+
+    def oldest_open_since(self) -> datetime | None:
+        """When the oldest design that is not terminal was created (``None``: there is none)."""
+        oldest: str | None = None
+        for shard in range(OPEN_DESIGN_SHARDS):
+            for item in DesignItem.open_designs.query(f"open#{shard}", limit=1, scan_index_forward=True):
+                if item.open_since and (oldest is None or item.open_since < oldest):
+                    oldest = item.open_since
+                break
+        return datetime.fromisoformat(oldest) if oldest else None
+
+    def mark_swept(self, design: Design, *, at: datetime, sweeps: int) -> bool:
+        """Record a sweep of an open design (outside its versioned document: no race with a worker)."""
+        try:
+            self._to_item(design).update(
+                actions=[DesignItem.sweeps.set(sweeps), DesignItem.swept_at.set(at.isoformat())],
+                condition=DesignItem.open_shard.exists(),
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
 
     def release_lease(self, design: Design, owner: str) -> None:
         item = self._to_item(design)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -45,6 +45,7 @@ class TenantItem(Model):
     requests_per_minute = NumberAttribute(null=True)
     structure_threshold = NumberAttribute(null=True)
     structure_retries = NumberAttribute(null=True)
+    inbox_writers = UnicodeSetAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
@@ -115,6 +116,7 @@ class TenantRepository:
             requests_per_minute=tenant.limits.requests_per_minute,
             structure_threshold=tenant.quality.structure_threshold,
             structure_retries=tenant.quality.structure_retries,
+            inbox_writers=set(tenant.inbox_writers) or None,
             created_at=tenant.created_at.isoformat(),
             updated_at=tenant.updated_at.isoformat(),
         )
@@ -137,6 +139,7 @@ class TenantRepository:
                 else float(item.structure_threshold),
                 structure_retries=None if item.structure_retries is None else int(item.structure_retries),
             ),
+            inbox_writers=tuple(sorted(item.inbox_writers or ())),
             created_at=parse_iso(item.created_at),
             updated_at=parse_iso(item.updated_at),
         )

@@ -44,6 +44,12 @@ class Bucket:
             raise
         return int(head["ContentLength"])
 
+    def listed(self, key: str) -> bool:
+        """Whether ``key`` exists, by listing it (needs only ``s3:ListBucket`` under its prefix);
+        a refused listing raises."""
+        answer = self._s3.list_objects_v2(Bucket=self.name, Prefix=key, MaxKeys=1)
+        return any(item.get("Key") == key for item in answer.get("Contents", []))
+
     def read(self, key: str, *, max_bytes: int) -> bytes:
         """The object's bytes; refuses objects over ``max_bytes`` without reading them whole.
 
@@ -145,12 +151,21 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 
 def read_uri(uri: str, *, max_bytes: int) -> bytes | None:
-    """The bytes of ``s3://bucket/key``, or None while no such object exists (async inference output)."""
+    """The bytes of ``s3://bucket/key``, or None while no such object exists (async inference output).
+
+    S3 answers a missing key with 403 AccessDenied, not 404, to a caller without ``s3:ListBucket``
+    on it; the worker may list only the async prefix, so a 403 is settled by listing that exact key:
+    absent means "not written yet", present (or a refused listing) means refused.
+    """
     bucket, key = split_uri(uri)
+    store = Bucket(bucket)
     try:
-        data = Bucket(bucket).read(key, max_bytes=max_bytes)
+        data = store.read(key, max_bytes=max_bytes)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+        code = error.response.get("Error", {}).get("Code")
+        if code in _MISSING:
+            return None
+        if code == "AccessDenied" and not store.listed(key):
             return None
         raise
     return data

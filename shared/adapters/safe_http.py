@@ -3,6 +3,9 @@
 The host is resolved once, every address is checked, and the connection is made to the checked
 address itself, so a DNS answer that changes between check and connect (rebinding) cannot
 reach an internal service. Redirects are never followed and bodies are read with a cap.
+
+Locally (loopback allowed) the local cloud's own ports (the AWS emulator, the API, the CDN) stay
+refused: ``blocked_ports``, so a webhook or image URL cannot reach the emulator's control plane.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +22,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from shared.domain.errors import ImageTooLarge, ImageUrlRefused, SourceFetchFailed
+from shared.domain.errors import ImageTooLarge, ImageUrlRefused, SourceFetchFailed, SourceFetchTimeout
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -42,7 +45,21 @@ def is_allowed_address(address: IPAddress, *, allow_loopback: bool = False) -> b
     return address.is_global and not (address.is_multicast or address.is_reserved or address.is_link_local)
 
 
-def resolve_checked(host: str, port: int, *, allow_loopback: bool) -> list[IPAddress]:
+def refuse_blocked_port(address: IPAddress, port: int, blocked_ports: Collection[int]) -> None:
+    """Loopback is allowed only locally, and never to the local cloud's own services."""
+    if port in blocked_ports and (
+        address.is_loopback
+        or (
+            isinstance(address, ipaddress.IPv6Address)
+            and bool(address.ipv4_mapped and address.ipv4_mapped.is_loopback)
+        )
+    ):
+        raise AddressRefused(f"port {port} on {address} is the local cloud itself")
+
+
+def resolve_checked(
+    host: str, port: int, *, allow_loopback: bool, blocked_ports: Collection[int] = ()
+) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
@@ -52,13 +69,16 @@ def resolve_checked(host: str, port: int, *, allow_loopback: bool) -> list[IPAdd
         address = ipaddress.ip_address(info[4][0])
         if not is_allowed_address(address, allow_loopback=allow_loopback):
             raise AddressRefused(f"{host} resolves to {address}, which is not a public address")
+        refuse_blocked_port(address, port, blocked_ports)
         addresses.append(address)
     if not addresses:
         raise AddressRefused(f"cannot resolve host {host!r}")
     return addresses
 
 
-def check_url(url: str, *, allow_loopback: bool = False, resolve: bool = True) -> None:
+def check_url(
+    url: str, *, allow_loopback: bool = False, resolve: bool = True, blocked_ports: Collection[int] = ()
+) -> None:
     """Refuse URLs we will never fetch: not https (http only to loopback locally), or private hosts."""
     parts = urlsplit(url)
     host = parts.hostname
@@ -73,12 +93,13 @@ def check_url(url: str, *, allow_loopback: bool = False, resolve: bool = True) -
         literal = ipaddress.ip_address(host)
     except ValueError:
         literal = None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     if literal is not None and not is_allowed_address(literal, allow_loopback=allow_loopback):
         raise AddressRefused(f"{host} is not a public address")
+    if literal is not None:
+        refuse_blocked_port(literal, port, blocked_ports)
     if resolve:
-        resolve_checked(
-            host, parts.port or (443 if parts.scheme == "https" else 80), allow_loopback=allow_loopback
-        )
+        resolve_checked(host, port, allow_loopback=allow_loopback, blocked_ports=blocked_ports)
 
 
 def _names_loopback(host: str) -> bool:
@@ -135,9 +156,12 @@ def connected_address(stream: httpcore.NetworkStream) -> IPAddress | None:
 class _CheckedBackend(httpcore.SyncBackend):
     """Connects only to addresses that passed the check, and to exactly those."""
 
-    def __init__(self, *, allow_loopback: bool, total_timeout: float | None = None) -> None:
+    def __init__(
+        self, *, allow_loopback: bool, total_timeout: float | None = None, blocked_ports: Collection[int] = ()
+    ) -> None:
         self._allow_loopback = allow_loopback
         self._total_timeout = total_timeout
+        self._blocked_ports = blocked_ports
 
     def connect_tcp(
         self,
@@ -148,7 +172,9 @@ class _CheckedBackend(httpcore.SyncBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         started = time.monotonic()
-        addresses = resolve_checked(host, port, allow_loopback=self._allow_loopback)
+        addresses = resolve_checked(
+            host, port, allow_loopback=self._allow_loopback, blocked_ports=self._blocked_ports
+        )
         last_error: Exception | None = None
         for address in addresses:
             try:
@@ -175,7 +201,11 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def guarded_client(
-    *, timeout: float, allow_loopback: bool = False, total_timeout: float | None = None
+    *,
+    timeout: float,
+    allow_loopback: bool = False,
+    total_timeout: float | None = None,
+    blocked_ports: Collection[int] = (),
 ) -> httpx.Client:
     """An httpx client that only reaches checked public addresses and never follows redirects.
 
@@ -187,7 +217,9 @@ def guarded_client(
     # with the same TLS context that connects through the checked backend.
     transport._pool = httpcore.ConnectionPool(
         ssl_context=transport._pool._ssl_context,
-        network_backend=_CheckedBackend(allow_loopback=allow_loopback, total_timeout=total_timeout),
+        network_backend=_CheckedBackend(
+            allow_loopback=allow_loopback, total_timeout=total_timeout, blocked_ports=blocked_ports
+        ),
     )
     return httpx.Client(
         transport=transport,
@@ -210,17 +242,35 @@ def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
 
 
 class ImageUrlFetcher:
-    """Downloads a room photo from a user's URL within size and time limits."""
+    """Downloads a room photo from a user's URL within size and time limits.
 
-    def __init__(self, *, timeout: float, allow_loopback: bool = False) -> None:
+    ``timeout`` bounds each network operation; ``deadline`` the whole fetch (connect, answer, body),
+    so a server that sends one byte every few seconds is cut off on time, not after minutes."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        deadline: float,
+        allow_loopback: bool = False,
+        blocked_ports: Collection[int] = (),
+    ) -> None:
         self._timeout = timeout
+        self._deadline = deadline
         self._allow_loopback = allow_loopback
+        self._blocked_ports = blocked_ports
 
-    def fetch(self, url: str, *, max_bytes: int) -> bytes:
-        check_url(url, allow_loopback=self._allow_loopback, resolve=False)
+    def fetch(self, url: str, *, max_bytes: int, deadline_seconds: float | None = None) -> bytes:
+        check_url(url, allow_loopback=self._allow_loopback, resolve=False, blocked_ports=self._blocked_ports)
+        deadline = self._deadline if deadline_seconds is None else min(self._deadline, deadline_seconds)
         try:
             with (
-                guarded_client(timeout=self._timeout, allow_loopback=self._allow_loopback) as http,
+                guarded_client(
+                    timeout=min(self._timeout, deadline),
+                    allow_loopback=self._allow_loopback,
+                    total_timeout=deadline,
+                    blocked_ports=self._blocked_ports,
+                ) as http,
                 http.stream("GET", url) as response,
             ):
                 if response.is_redirect:
@@ -234,7 +284,9 @@ class ImageUrlFetcher:
                     raise ImageTooLarge(f"the image is {declared} bytes; the limit is {max_bytes}")
                 body, truncated = read_capped(response, max_bytes)
         except httpx.TimeoutException as error:
-            raise SourceFetchFailed(f"the image URL did not answer within {self._timeout:.0f} s") from error
+            raise SourceFetchTimeout(
+                f"the image URL did not send the image within {deadline:g} s", details={"seconds": deadline}
+            ) from error
         except httpx.HTTPError as error:
             raise SourceFetchFailed(f"the image URL could not be fetched: {error}") from error
         if truncated:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,3 +79,69 @@ class WebhookQueue:
                 raise RuntimeError(
                     f"webhook queue refused a job: {failed.get('Code')}: {failed.get('Message')}"
                 )
+
+
+class DeadLetterRedrive:
+    """Moves the messages of a queue's dead-letter queue back to the queue (``roomcraft admin redrive``).
+
+    The dead-letter queue is found from the queue's own redrive policy, so the same code works on a
+    deployment and on the local cloud. Each message is sent to the queue (body and attributes) before
+    it is deleted from the dead-letter queue: a crash in between repeats a message, never loses one,
+    and every consumer is idempotent."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._url = queue_url
+
+    def dead_letter_queue_url(self) -> str:
+        attributes = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["RedrivePolicy"])
+        policy = attributes.get("Attributes", {}).get("RedrivePolicy")
+        if not policy:
+            raise LookupError(f"{self._url} has no dead-letter queue")
+        arn = json.loads(policy)["deadLetterTargetArn"]
+        _, _, _, _, account, name = arn.split(":", 5)
+        return str(self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
+
+    def move(self, *, limit: int) -> tuple[str, int]:
+        """Move up to ``limit`` messages; returns the dead-letter queue's URL and how many moved."""
+        dlq = self.dead_letter_queue_url()
+        moved = 0
+        while moved < limit:
+            received = self._sqs.receive_message(
+                QueueUrl=dlq,
+                MaxNumberOfMessages=min(10, limit - moved),
+                WaitTimeSeconds=0,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not received:
+                break
+            sent = self._sqs.send_message_batch(
+                QueueUrl=self._url,
+                Entries=[
+                    {
+                        "Id": str(n),
+                        "MessageBody": message["Body"],
+                        **(
+                            {"MessageAttributes": message["MessageAttributes"]}
+                            if message.get("MessageAttributes")
+                            else {}
+                        ),
+                    }
+                    for n, message in enumerate(received)
+                ],
+            )
+            done = {entry["Id"] for entry in sent.get("Successful", [])}
+            finished = [
+                {"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]}
+                for n, message in enumerate(received)
+                if str(n) in done
+            ]
+            if finished:
+                self._sqs.delete_message_batch(QueueUrl=dlq, Entries=finished)
+            moved += len(finished)
+            if sent.get("Failed"):
+                failed = sent["Failed"][0]
+                raise RuntimeError(
+                    f"the queue refused a message: {failed.get('Code')}: {failed.get('Message')}"
+                )
+        return dlq, moved

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import httpx
 
@@ -14,13 +14,15 @@ from shared.domain.webhooks import AttemptOutcome, SendResult, outcome_of
 USER_AGENT = "Roomcraft-Webhooks/1.0"
 
 
-def check_webhook_url(url: str, *, allow_loopback: bool = False, resolve: bool = True) -> None:
+def check_webhook_url(
+    url: str, *, allow_loopback: bool = False, resolve: bool = True, blocked_ports: Collection[int] = ()
+) -> None:
     """Refuse a webhook target we would never call: not https (http to loopback only in local mode),
     credentials in the URL, or a host that is or resolves to a non-public address."""
     if len(url) > 2048:
         raise WebhookUrlRefused("the URL is longer than 2048 characters")
     try:
-        check_url(url, allow_loopback=allow_loopback, resolve=resolve)
+        check_url(url, allow_loopback=allow_loopback, resolve=resolve, blocked_ports=blocked_ports)
     except ImageUrlRefused as error:
         raise WebhookUrlRefused(error.message, details={"url": url}) from error
 
@@ -33,18 +35,31 @@ class WebhookHttpSender:
     is read.
     """
 
-    def __init__(self, *, timeout: float, allow_loopback: bool = False, excerpt_bytes: int = 1024) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        allow_loopback: bool = False,
+        excerpt_bytes: int = 1024,
+        blocked_ports: Collection[int] = (),
+    ) -> None:
         self._timeout = timeout
         self._allow_loopback = allow_loopback
+        self._blocked_ports = blocked_ports
         self._excerpt_bytes = excerpt_bytes
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult:
         started = time.monotonic()
         try:
-            check_url(url, allow_loopback=self._allow_loopback, resolve=False)
+            check_url(
+                url, allow_loopback=self._allow_loopback, resolve=False, blocked_ports=self._blocked_ports
+            )
             with (
                 guarded_client(
-                    timeout=self._timeout, allow_loopback=self._allow_loopback, total_timeout=self._timeout
+                    timeout=self._timeout,
+                    allow_loopback=self._allow_loopback,
+                    total_timeout=self._timeout,
+                    blocked_ports=self._blocked_ports,
                 ) as http,
                 http.stream(
                     "POST", url, content=body, headers={**headers, "user-agent": USER_AGENT}

@@ -11,9 +11,12 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from shared.adapters.secrets import read_secret
 from shared.api.analyses import analyses_router
 from shared.api.callbacks import router as callbacks_router
+from shared.api.edge import install_edge_check
 from shared.api.schemas import (
     Catalogue,
     CreateDesign,
@@ -67,6 +70,21 @@ def error_response(
     return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(app: FastAPI, request: Request) -> set[str]:
+    """The methods some route answers on this request's path (asked route by route: included
+    routers do not list their methods)."""
+    return {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in app.router.routes
+        )
+    }
+
+
 def current_tenant(tenant: AuthenticatedTenant) -> str:
     """The calling tenant, from its API key; 401/403/429 before any route code (shared.api.tenancy)."""
     return tenant
@@ -89,6 +107,11 @@ def create_app() -> FastAPI:
         responses=ERROR_RESPONSES,
     )
     install_tenancy(app, error_response)  # before the request-id middleware, which must stay outermost
+    # Outside tenancy (a request that skipped the WAF costs no key lookup), inside the request id.
+    edge_secret_arn = get_settings().edge_secret_arn
+    install_edge_check(
+        app, error_response, (lambda: read_secret(edge_secret_arn)) if edge_secret_arn else None
+    )
 
     @app.middleware("http")
     async def assign_request_id(
@@ -128,7 +151,12 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "route_not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return error_response(request, error.status_code, code, str(error.detail))
+        response = error_response(request, error.status_code, code, str(error.detail))
+        response.headers.update(error.headers or {})
+        if error.status_code == 405:
+            # Every method of every route on this path (Starlette names only the first route's).
+            response.headers["Allow"] = ", ".join(sorted(allowed_methods(app, request)))
+        return response
 
     register_routes(app)
     app.include_router(webhook_router(current_tenant))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
@@ -17,9 +17,27 @@ from shared.services.batches import BatchRequest, BatchState
 router = APIRouter(tags=["batches"])
 
 
+def _items_need(rule: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema: where ``defaults`` (or its absence) does not satisfy ``rule``, every item must."""
+    return {
+        "if": {"properties": {"defaults": {"not": rule}}},
+        "then": {"properties": {"designs": {"items": rule}}},
+    }
+
+
+_HAS_A_SOURCE = {"anyOf": [{"required": ["upload_id"]}, {"required": ["image_url"]}]}
+
+
 class CreateBatch(BatchRequest):
     model_config = {
         "json_schema_extra": {
+            # What the API checks on each item merged over the defaults (422 with details.item):
+            # a room type, a style and a photo, each from the item or from the defaults.
+            "allOf": [
+                _items_need({"required": ["room_type"]}),
+                _items_need({"required": ["style"]}),
+                _items_need(_HAS_A_SOURCE),
+            ],
             "examples": [
                 {
                     "defaults": {"upload_id": "upl_01JD3F8Y3W2Q9Z5T6V7X8Y9Z0A", "room_type": "living_room"},
@@ -32,7 +50,7 @@ class CreateBatch(BatchRequest):
                         {"upload_id": "upl_01JD3F8Y3W2Q9Z5T6V7X8Y9Z0B"},
                     ],
                 },
-            ]
+            ],
         }
     }
 

@@ -4,7 +4,9 @@ Not tenant-authenticated (Replicate holds no API key of ours): the webhook signa
 authentication, and the design named in the query must own the prediction in the body. The route
 only hands the design to the worker (which holds the provider token and the bucket rights), so it
 answers in milliseconds: 200 once handed over or known to be irrelevant, 401 for a bad signature,
-503 (retried by Replicate) while the design has not recorded its prediction yet.
+503 (retried by Replicate) while the design has not recorded its prediction yet. Where no provider
+sends callbacks (Replicate not enabled, or without a token) it answers 404 ``route_not_found``,
+exactly as a path that does not exist.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class CallbackAck(BaseModel):
     summary="Replicate prediction webhook (signed)",
     responses={
         401: {"model": ErrorResponse, "description": "Missing, stale or wrong webhook signature"},
+        404: {"model": ErrorResponse, "description": "No provider of this deployment sends callbacks"},
         503: {"model": ErrorResponse, "description": "The design has not recorded its prediction yet: retry"},
     },
 )

@@ -2,17 +2,23 @@
 
 An ASGI middleware, so it covers every POST route, present and future. The key is scoped to the
 authenticated tenant and the path; the request (query and body) is hashed, and a different request
-under the same key is refused (422 ``idempotency_key_reused``). Records live in DynamoDB through the
+under the same key is refused (422 ``idempotency_key_reused``); a JSON body is compared parsed, so
+whitespace and key order do not make a request different. Records live in DynamoDB through the
 Powertools idempotency utility: the first request writes an in-progress record (a conditional put),
 a concurrent duplicate gets 409 ``idempotency_request_in_progress``, a 2xx response is stored for
 ``ROOMCRAFT_IDEMPOTENCY_TTL_SECONDS`` and replayed with ``Idempotent-Replayed: true``. Other responses
 are not stored: the record is dropped, so a retry runs again (a 429 or a 5xx may succeed later).
+
+Webhook signing secrets (``whsec_…``) are shown once: they are never written to the idempotency
+table. A stored response keeps ``null`` in their place, and its replay says so with
+``Idempotent-Redacted: secret`` (rotate the secret to get a new one).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,8 +50,13 @@ from shared.settings import get_settings
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"
-_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-_NOT_STORED_HEADERS = {b"x-request-id", b"date", b"server"}
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+"""1 to 255 visible ASCII characters; the OpenAPI document declares the same pattern."""
+_KEY_PATTERN = re.compile(IDEMPOTENCY_KEY_PATTERN)
+_NOT_STORED_HEADERS = {b"x-request-id", b"date", b"server", b"content-length"}
+_SECRET_VALUE = re.compile(rb'"whsec_[^"\\]*"')
+"""A webhook signing secret as a JSON string value (base64 has no quote or backslash)."""
+REDACTED_HEADER = "idempotent-redacted"
 _LEASE_MS = (next(f for f in FUNCTIONS if f.id == "api").timeout_seconds + 1) * 1000
 """An in-progress record outlives the request that wrote it by at most this: a crashed request's key
 becomes usable again once the api function's own timeout has surely passed."""
@@ -62,11 +73,12 @@ class CapturedResponse:
     body: bytes = b""
 
     def to_record(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in self.headers],
-            "body": base64.b64encode(self.body).decode(),
-        }
+        """What is kept for replay: everything but the signing secrets, which are shown only once."""
+        body, secrets = _SECRET_VALUE.subn(b"null", self.body)
+        headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in self.headers]
+        if secrets:
+            headers.append([REDACTED_HEADER, "secret"])
+        return {"status": self.status, "headers": headers, "body": base64.b64encode(body).decode()}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> CapturedResponse:
@@ -78,6 +90,7 @@ class CapturedResponse:
 
     async def send_to(self, send: Send, *extra: tuple[bytes, bytes]) -> None:
         headers = [h for h in self.headers if h[0].lower() not in _NOT_STORED_HEADERS] + list(extra)
+        headers.append((b"content-length", str(len(self.body)).encode()))
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
 
@@ -121,6 +134,18 @@ def _idempotent(call: dict[str, Any], execute: Callable[[], dict[str, Any]]) -> 
     return result
 
 
+def request_fingerprint(query: bytes, body: bytes) -> str:
+    """What makes two requests "the same": the query and the parsed body, not its bytes, so a retry
+    that serializes the same JSON with other whitespace or key order is still the same request."""
+    try:
+        canonical = json.dumps(
+            json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    except ValueError:  # not JSON (or not UTF-8): the bytes are all there is to compare
+        canonical = body
+    return hashlib.sha256(query + b"\n" + canonical).hexdigest()
+
+
 class IdempotencyMiddleware:
     def __init__(
         self,
@@ -143,7 +168,7 @@ class IdempotencyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not _KEY_PATTERN.match(key):
+        if not _KEY_PATTERN.fullmatch(key):
             invalid = IdempotencyKeyInvalid("Idempotency-Key must be 1 to 255 visible ASCII characters")
             await self._send_error(request, invalid, send)
             return
@@ -160,16 +185,16 @@ class IdempotencyMiddleware:
             "tenant": tenant,
             "route": f"POST {scope['path']}",
             "key": key,
-            "request": hashlib.sha256(scope.get("query_string", b"") + b"\n" + body).hexdigest(),
+            "request": request_fingerprint(scope.get("query_string", b""), body),
         }
-        ran = False
+        first: CapturedResponse | None = None
 
         def execute() -> dict[str, Any]:
-            nonlocal ran
-            ran = True
+            nonlocal first
             response: CapturedResponse = anyio.from_thread.run(self._call_app, scope, body)
             if not 200 <= response.status < 300:
                 raise _NotStored(response)
+            first = response
             return response.to_record()
 
         try:
@@ -187,8 +212,10 @@ class IdempotencyMiddleware:
             running = IdempotencyInProgress("the first request with this Idempotency-Key is still running")
             await self._send_error(request, running, send, retry_after=1)
             return
-        replayed = () if ran else ((REPLAYED_HEADER.encode(), b"true"),)
-        await CapturedResponse.from_record(record).send_to(send, *replayed)
+        if first is not None:  # this request ran: its own response, secrets included
+            await first.send_to(send)
+            return
+        await CapturedResponse.from_record(record).send_to(send, (REPLAYED_HEADER.encode(), b"true"))
 
     async def _call_app(self, scope: Scope, body: bytes) -> CapturedResponse:
         captured = CapturedResponse()

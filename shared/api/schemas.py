@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from shared.domain.design import MAX_SEED, MAX_VARIANTS, Design
 from shared.domain.quality import OutputQuality, PhotoAnalysis
@@ -54,6 +54,11 @@ class CreateDesign(DesignRequest):
 
     model_config = {
         "json_schema_extra": {
+            # Exactly one source, as the API checks (422 validation_failed otherwise).
+            "oneOf": [
+                {"required": ["upload_id"], "properties": {"upload_id": {"type": "string"}}},
+                {"required": ["image_url"], "properties": {"image_url": {"type": "string"}}},
+            ],
             "examples": [
                 {
                     "upload_id": "upl_01JD3F8Y3W2Q9Z5T6V7X8Y9Z0A",
@@ -63,11 +68,11 @@ class CreateDesign(DesignRequest):
                     "variants": 2,
                     "seed": 7,
                 }
-            ]
+            ],
         }
     }
-    variants: int = Field(default=1, ge=1, le=MAX_VARIANTS)
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    variants: StrictInt = Field(default=1, ge=1, le=MAX_VARIANTS)
+    seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
 
 
 class VariantView(BaseModel):
@@ -140,7 +145,8 @@ class DesignView(BaseModel):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     """The tenant's default webhook secret, shown once: on the first design created with a
-    ``webhook_url``. Rotate it with ``POST /v1/webhook-endpoints/default/rotate-secret``."""
+    ``webhook_url``. Rotate it with ``POST /v1/webhook-endpoints/default/rotate-secret``. Null in an
+    idempotent replay (``Idempotent-Redacted: secret``): secrets are never kept for replay."""
 
     @classmethod
     def of(cls, design: Design, url_for: Any) -> DesignView:

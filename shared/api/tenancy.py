@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.api.idempotency import IdempotencyMiddleware
+from shared.api.idempotency import IDEMPOTENCY_KEY_PATTERN, IdempotencyMiddleware
 from shared.domain.errors import RoomcraftError, TooManyRequests, Unauthenticated
 from shared.domain.tenants import Principal
 from shared.services import wiring
@@ -135,7 +135,12 @@ def _document(app: FastAPI) -> None:
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "schema": {"type": "string", "maxLength": 255},
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 255,
+                                "pattern": IDEMPOTENCY_KEY_PATTERN,
+                            },
                             "description": "Retrying with the same key returns the first response "
                             "(header `Idempotent-Replayed: true`) instead of doing the work again; "
                             "kept 24 h. The same key with a different body: 422 `idempotency_key_reused`.",

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from shared.domain.clock import utcnow
 from shared.domain.webhooks import (
@@ -46,7 +46,9 @@ class CreateEndpoint(BaseModel):
         },
     }
 
-    url: str = Field(max_length=2048, description="https only; the host must be a public address")
+    url: str = Field(
+        min_length=1, max_length=2048, description="https only; the host must be a public address"
+    )
     description: str = Field(default="", max_length=500)
     event_types: list[str] = Field(default_factory=list, description="Empty: every event type")
 
@@ -54,10 +56,10 @@ class CreateEndpoint(BaseModel):
 class UpdateEndpoint(BaseModel):
     model_config = {"extra": "forbid"}
 
-    url: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(default=None, min_length=1, max_length=2048)
     description: str | None = Field(default=None, max_length=500)
     event_types: list[str] | None = None
-    enabled: bool | None = Field(
+    enabled: StrictBool | None = Field(
         default=None, description="false pauses; true brings a disabled endpoint back"
     )
 
@@ -65,7 +67,7 @@ class UpdateEndpoint(BaseModel):
 class RotateSecret(BaseModel):
     model_config = {"extra": "forbid"}
 
-    grace_period_seconds: int | None = Field(
+    grace_period_seconds: StrictInt | None = Field(
         default=None, ge=0, description="How long the old secret keeps signing (default 24 h, at most 7 days)"
     )
 
@@ -74,7 +76,7 @@ class ReplaySince(BaseModel):
     model_config = {"extra": "forbid"}
 
     since: datetime
-    only_failed: bool = False
+    only_failed: StrictBool = False
 
 
 # --- responses --------------------------------------------------------------------------
@@ -118,8 +120,9 @@ class EndpointView(BaseModel):
 
 
 class EndpointCreated(EndpointView):
-    secret: str
-    """``whsec_…``: shown only in this response. Store it to verify signatures."""
+    secret: str | None
+    """``whsec_…``: shown only in this response. Store it to verify signatures. Null in an idempotent
+    replay (``Idempotent-Redacted: secret``): secrets are never kept for replay; rotate to get a new one."""
 
 
 class EndpointList(BaseModel):
@@ -128,8 +131,8 @@ class EndpointList(BaseModel):
 
 class SecretRotated(BaseModel):
     id: str
-    secret: str
-    """The new ``whsec_…`` secret, shown only in this response."""
+    secret: str | None
+    """The new ``whsec_…`` secret, shown only in this response (null in an idempotent replay)."""
     previous_secret_expires_at: datetime | None
 
 

@@ -145,6 +145,9 @@ class Design(BaseModel):
     webhook_url: str | None = None
     predictions: Predictions | None = None
     """Set when the provider completes later (callback or polling); ``prediction_id`` is its first id."""
+    provider_started_at: datetime | None = None
+    """Stored with the move to ``generating``, the write just before the provider is first asked to
+    run: from then on the GPU may have been paid for, so a failure of ours is not refunded."""
     status_event: str | None = None
     """The event that announces the current status (JSON), written in the same item write as the
     status: a one-entry outbox. A delivery that may have died between that write and the publish

@@ -45,6 +45,13 @@ class UnsupportedProvider(ValidationFailed):
     code = "unsupported_provider"
 
 
+class CursorInvalid(ValidationFailed):
+    """A ``cursor`` that is not one this API returned for this list (tampered, or another list's)."""
+
+    code = "cursor_invalid"
+    http_status = 400
+
+
 # --- lookups and state ------------------------------------------------------------------
 class NotFound(RoomcraftError):
     code = "not_found"
@@ -132,7 +139,20 @@ class SourceFetchFailed(RoomcraftError):
     http_status = 422
 
 
+class SourceFetchTimeout(SourceFetchFailed):
+    """The image URL did not send the whole image within the fetch's overall deadline."""
+
+    code = "source_fetch_timeout"
+
+
 # --- pipeline and providers -------------------------------------------------------------
+class DesignStalled(RoomcraftError):
+    """Not terminal long after its deadline, even after the sweeper queued it again (its message
+    was lost, dead-lettered, or never sent): failed by the sweeper, refunded if no paid work ran."""
+
+    code = "design_stalled"
+
+
 class MalformedMessage(RoomcraftError):
     code = "malformed_message"
     http_status = 400
@@ -141,17 +161,22 @@ class MalformedMessage(RoomcraftError):
 class ProviderError(RoomcraftError):
     code = "provider_error"
     http_status = 502
+    gpu_may_have_run = True
+    """False only where the provider was never able to run the model (no paid work): such a failure
+    gives the design's quota unit back; any other provider failure does not (docs/tenants.md)."""
 
 
 class ProviderUnavailable(ProviderError):
     code = "provider_unavailable"
     http_status = 503
     retryable = True
+    gpu_may_have_run = False
 
 
 class ProviderNotConfigured(ProviderError):
     code = "provider_not_configured"
     http_status = 503
+    gpu_may_have_run = False
 
 
 # --- S3 inbox ---------------------------------------------------------------------------
@@ -159,6 +184,13 @@ class InboxPathInvalid(ValidationFailed):
     """The object key is not ``inbox/{tenant}/{path}``: there is no tenant to report to."""
 
     code = "inbox_path_invalid"
+
+
+class InboxKeyRefused(ValidationFailed):
+    """A tenant's drop whose key the outbox cannot repeat: empty or ``.``/``..`` folder names,
+    control characters, or so long that its outbox keys would pass S3's 1,024 bytes."""
+
+    code = "inbox_key_refused"
 
 
 class UnknownOption(ValidationFailed):
@@ -229,6 +261,12 @@ class WebhookSignatureInvalid(RoomcraftError):
 
     code = "webhook_signature_invalid"
     http_status = 401
+
+
+class CallbacksNotInUse(NotFound):
+    """No provider of this deployment sends callbacks: the route answers as if it did not exist."""
+
+    code = "route_not_found"
 
 
 class CallbackNotConfigured(RoomcraftError):

@@ -57,6 +57,16 @@ IGNORED_METADATA = frozenset({"mtime", "s3cmd-attrs"})
 
 _TENANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
+S3_MAX_KEY_BYTES = 1024
+OUTBOX_SUFFIX_MAX_BYTES = 32
+"""Room kept after ``outbox/{tenant}/{path}`` for the longest name written there
+(``/manifest.json``, ``/{i}/w2048.webp``, ``.error.json``), so every outbox key fits in S3's limit."""
+MAX_PATH_PARTS = 64
+"""Folder depth a drop may have; also bounds every loop over a key's parts."""
+REFUSED_KEYS_FOLDER = "refused-keys"
+"""``quarantine/{tenant}/refused-keys/{digest}``: where drops with an unusable key go (with a report)."""
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
 
 # --- keys --------------------------------------------------------------------------------
 class DropKind(StrEnum):
@@ -85,6 +95,34 @@ class InboxPath:
                 details={"key": key},
             )
         return cls(tenant_id=tenant_id, path=path)
+
+    @property
+    def key_problem(self) -> str | None:
+        """Why this key cannot be used as it is (``None`` when it can): a path that the outbox and
+        quarantine could not repeat safely. Folder markers (``…/``) are not checked: they are ignored."""
+        if self.path.endswith("/"):
+            return None
+        parts = self.path.split("/")
+        if len(parts) > MAX_PATH_PARTS:
+            return f"the key is {len(parts)} folders deep; at most {MAX_PATH_PARTS} are allowed"
+        if any(part == "" for part in parts):
+            return "the key has an empty folder name (two slashes in a row, or a leading slash)"
+        if any(part in (".", "..") for part in parts):
+            return "the key has a '.' or '..' folder name"
+        if _CONTROL_RE.search(self.path):
+            return "the key has control characters"
+        longest = len(f"{OUTBOX_PREFIX}{self.tenant_id}/{self.path}".encode()) + OUTBOX_SUFFIX_MAX_BYTES
+        if longest > S3_MAX_KEY_BYTES:
+            limit = S3_MAX_KEY_BYTES - OUTBOX_SUFFIX_MAX_BYTES - len(f"{OUTBOX_PREFIX}{self.tenant_id}/")
+            return (
+                f"the path is {len(self.path.encode())} bytes; at most {limit} bytes fit in S3's "
+                f"{S3_MAX_KEY_BYTES}-byte keys once the outbox names its results"
+            )
+        return None
+
+    def refused_key(self, digest: str) -> str:
+        """Where the original of a drop with an unusable key goes: a short key of its own."""
+        return f"{QUARANTINE_PREFIX}{self.tenant_id}/{REFUSED_KEYS_FOLDER}/{digest}"
 
     @property
     def key(self) -> str:
@@ -116,13 +154,15 @@ class InboxPath:
         return self._in_inbox(self.folder, f"{stem}.json")
 
     def defaults_keys(self) -> list[str]:
-        """Every ``roomcraft.json`` that may apply, nearest first, up to the tenant's inbox."""
-        keys, folder = [], self.folder
-        while True:
-            keys.append(self._in_inbox(folder, DEFAULTS_FILE))
-            if not folder:
-                return keys
-            folder = posixpath.dirname(folder)
+        """Every ``roomcraft.json`` that may apply, nearest first, up to the tenant's inbox.
+
+        One per folder of the path, so the loop ends whatever the key holds (``//`` included)."""
+        folders = self.folder.split("/")[:MAX_PATH_PARTS] if self.folder else []
+        keys = [
+            self._in_inbox("/".join(folders[:depth]), DEFAULTS_FILE) for depth in range(len(folders), 0, -1)
+        ]
+        keys.append(self._in_inbox("", DEFAULTS_FILE))
+        return keys
 
     @property
     def outbox_folder(self) -> str:
@@ -339,10 +379,16 @@ class _S3Entity(BaseModel):
     object: _S3Object
 
 
+class _S3UserIdentity(BaseModel):
+    principalId: str | None = None
+
+
 class _S3Record(BaseModel):
     eventName: str
     eventTime: datetime
     s3: _S3Entity
+    userIdentity: _S3UserIdentity | None = None
+    """Who made the request (S3 sets it; shared.domain.inbox_writers checks it)."""
 
 
 class _S3Notification(BaseModel):
@@ -361,6 +407,8 @@ class DroppedObject:
     version_id: str | None
     size: int | None
     event_time: datetime
+    writer: str | None = None
+    """``userIdentity.principalId`` of the record: the identity S3 says wrote the object."""
 
     def ingest_key(self, etag: str) -> str:
         """The idempotency key: bucket/key and the version id, or the ETag when unversioned."""
@@ -387,6 +435,7 @@ def parse_notification(body: str) -> list[DroppedObject]:
             version_id=record.s3.object.versionId,
             size=record.s3.object.size,
             event_time=record.eventTime,
+            writer=record.userIdentity.principalId if record.userIdentity else None,
         )
         for record in notification.Records
         if record.eventName.startswith("ObjectCreated:")

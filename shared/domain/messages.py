@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict
 class GenerationMessage(BaseModel):
     """Body of a message on the generate queue: which design to work on."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown fields are ignored: during a rolling deploy a newer producer may add one (docs/architecture.md).
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     tenant_id: str
     design_id: str

@@ -29,6 +29,9 @@ class DesignStore(Protocol):
     def save_if_unchanged(self, previous: Design, updated: Design) -> None: ...
     def acquire_lease(self, design: Design, owner: str, *, now: datetime, seconds: int) -> bool: ...
     def release_lease(self, design: Design, owner: str) -> None: ...
+    def delete_unstarted(self, design: Design) -> None:
+        """Remove a design just created, if unchanged since (its message could not be queued)."""
+        ...
 
 
 class UploadStore(Protocol):
@@ -63,7 +66,9 @@ class EventSink(Protocol):
 
 
 class ImageFetcher(Protocol):
-    def fetch(self, url: str, *, max_bytes: int) -> bytes: ...
+    def fetch(self, url: str, *, max_bytes: int, deadline_seconds: float | None = None) -> bytes:
+        """The body at ``url``; the whole fetch ends within ``deadline_seconds`` when given."""
+        ...
 
 
 # --- S3 inbox ---------------------------------------------------------------------------

@@ -224,6 +224,25 @@ def _article(noun: str) -> str:
     return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
+# adirik/interior-design's predict() appends "with a queen size bed against the wall" to a prompt
+# holding "bedroom" but not "bed " (and a twin bed for "children room"/"children's room"). Rooms
+# that want a bed say so themselves (a furniture fragment with "bed "); elsewhere the trigger words
+# are written so the rewrite does not fire (docs/providers.md).
+_MODEL_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"bedroom", re.IGNORECASE), "bed-room"),
+    (re.compile(r"children'?s? room", re.IGNORECASE), "room for children"),
+)
+
+
+def avoid_model_rewrites(text: str) -> str:
+    """``text`` worded so a model's own prompt rewrite (adirik's added bed) does not fire."""
+    if "bed " in text:
+        return text
+    for pattern, replacement in _MODEL_REWRITES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def build_prompt(
     *,
     room_type: RoomType,
@@ -245,7 +264,9 @@ def build_prompt(
     palette_text = f"{describe_palette(colours)} color palette" if colours else ""
 
     key_rest = key_fragments[1:]
-    fixed = [lead, *key_fragments[:1], palette_text, GEOMETRY_TERMS]
+    # The room's bed, when it has one, is always said ("bed " included): see _MODEL_REWRITES.
+    bed = next((fragment for fragment in room_type.furniture if "bed " in fragment), "")
+    fixed = [lead, *key_fragments[:1], palette_text, GEOMETRY_TERMS, bed]
     # The user's words always stay, shortened only if they would push the prompt over the cap.
     user_budget = MAX_POSITIVE_CHARS - len(_SEPARATOR.join(t for t in fixed if t)) - len(_SEPARATOR)
     user_text = _truncate(user_text, user_budget)
@@ -258,6 +279,7 @@ def build_prompt(
         (4, palette_text, True),
         (5, GEOMETRY_TERMS, True),
         (6, user_text, True),
+        (7 + len(room_type.prompt_fragments) + room_type.furniture.index(bed) if bed else 0, bed, True),
     ]
     parts.extend((2 + i, fragment, False) for i, fragment in enumerate(key_rest))
     optional_groups: tuple[Sequence[str], ...] = (
@@ -287,6 +309,6 @@ def build_prompt(
         seen.add(key)
         length += extra
 
-    positive = _SEPARATOR.join(chosen[pos] for pos in sorted(chosen))
+    positive = avoid_model_rewrites(_SEPARATOR.join(chosen[pos] for pos in sorted(chosen)))
     negative = _SEPARATOR.join(_unique((*BASE_NEGATIVE, *style.negative_fragments)))
     return Prompt(positive=positive, negative=negative)

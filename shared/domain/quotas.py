@@ -10,7 +10,9 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from shared.domain.design import Design
 from shared.domain.errors import ProviderError, RoomcraftError
+from shared.domain.status import DesignStatus
 
 GLOBAL_SCOPE = "global"
 """Scope of deployment-wide counters (tenant ids always start with ``tnt_``)."""
@@ -58,18 +60,56 @@ def _codes_under(error: type[RoomcraftError]) -> set[str]:
     return codes
 
 
-def refundable_codes() -> frozenset[str]:
-    """Failure codes that are our fault, not the request's: the design's quota unit goes back.
+OUR_FAILURE_CODES = frozenset({RoomcraftError.code, "design_busy", "design_stalled"})
+"""Failures of ours with no provider verdict: refunded only while the provider was never asked."""
 
-    Our own errors (``internal_error``, a worker that kept losing its lease) and every provider error
-    (outage, refusal to run, misconfiguration). Bad input (image, URL, brief) is not refunded, but for
-    ``not_a_room``: the photo analysis stops it before any GPU time, so it never spends the quota.
+BEFORE_GPU_CODES = frozenset({"not_a_room"})
+"""Failures that stop a design before any GPU time (the photo analysis judged it not a room):
+refunded, on the same terms as ours (never once the provider was asked to run)."""
+
+
+def _provider_codes_without_gpu(error: type[ProviderError] = ProviderError) -> set[str]:
+    codes = set() if error.gpu_may_have_run else {error.code}
+    for sub in error.__subclasses__():
+        codes |= _provider_codes_without_gpu(sub)
+    return codes
+
+
+def refundable_codes() -> frozenset[str]:
+    """Failure codes that are our fault and cost no GPU time: the design's quota unit goes back.
+
+    Our own errors (``internal_error``, a worker that kept losing its lease, a design the sweeper
+    found stalled) and the provider errors
+    that mean the model never ran (``provider_unavailable``, ``provider_not_configured``). A provider
+    failure after the model ran (``provider_failed``, ``provider_timeout``, ``provider_output_invalid``,
+    ``provider_canceled``) is paid work and is not refunded, so refunds cannot lift the GPU bill's cap;
+    neither is bad input (image, URL, brief), but for ``not_a_room``: the photo analysis stops it
+    before any GPU time, so it never spends the quota.
     """
-    return frozenset({RoomcraftError.code, "design_busy", "not_a_room"} | _codes_under(ProviderError))
+    return frozenset(set(OUR_FAILURE_CODES) | BEFORE_GPU_CODES | _provider_codes_without_gpu())
 
 
 def is_refundable(code: str) -> bool:
     return code in refundable_codes()
+
+
+def refund_due(design: Design) -> bool:
+    """A failed design's unit goes back when the failure was ours and no paid work happened: the
+    code is refundable and the provider was never asked to run (or refused before running)."""
+    if design.status is not DesignStatus.FAILED or design.error is None:
+        return False
+    code = design.error.code
+    if not is_refundable(code):
+        return False
+    if (
+        design.predictions is not None
+        or design.prediction_id is not None
+        or design.provider_seconds
+        or design.regenerations
+    ):
+        return False  # a prediction was started or finished, or the quality gate ran one again: paid
+    # Our own error once the provider was asked to run: what it did after is not known, so not free.
+    return design.provider_started_at is None or code not in OUR_FAILURE_CODES | BEFORE_GPU_CODES
 
 
 @dataclass(frozen=True)

@@ -502,7 +502,14 @@ _ROOM_TYPES: tuple[RoomType, ...] = (
         id="kids_room",
         name="Kids' room",
         prompt_fragments=("playful children's bedroom", "kid-friendly design"),
-        furniture=("single bed", "toy storage", "reading nook", "play rug", "small desk", "wall shelves"),
+        furniture=(
+            "single bed with storage drawers",
+            "toy storage",
+            "reading nook",
+            "play rug",
+            "small desk",
+            "wall shelves",
+        ),
     ),
     RoomType(
         id="nursery",

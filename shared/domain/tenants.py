@@ -49,6 +49,8 @@ class Tenant(BaseModel):
     limits: Limits = Limits()
     quality: QualityPolicy = QualityPolicy()
     """Structure threshold and regenerations (docs/quality.md); None parts: the deployment's."""
+    inbox_writers: tuple[str, ...] = ()
+    """IAM unique ids (``AROA…``, ``AIDA…``) allowed to drop photos under ``inbox/<tenant>/``."""
     created_at: datetime
     updated_at: datetime
 

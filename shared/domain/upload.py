@@ -6,7 +6,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-ACCEPTED_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/avif"})
+ACCEPTED_CONTENT_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/heic",
+        "image/avif",
+        # Converted to JPEG when the worker prepares the photo, as the CLI and docs promise.
+        "image/gif",
+        "image/tiff",
+        "image/bmp",
+    }
+)
 
 
 class Upload(BaseModel):

@@ -468,7 +468,8 @@ def webhook_headers(
 class DeliveryJob(BaseModel):
     """Make attempt ``attempt`` of round ``round`` of one message, not before ``not_before``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown fields are ignored, as on every queue message: a newer producer may add one mid-deploy.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     kind: Literal["deliver"] = "deliver"
     tenant_id: str
@@ -482,7 +483,7 @@ class DeliveryJob(BaseModel):
 class ReplayJob(BaseModel):
     """Replay one endpoint's messages since a time, one page per job (the next page is a new job)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     kind: Literal["replay"] = "replay"
     tenant_id: str

@@ -148,13 +148,16 @@ def open_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[ImageFi
         _register_heif()
     try:
         image = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMAT[kind]])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard (the warning arrives as an exception when warnings are errors).
         raise ImageTooManyPixels(
-            f"the image has too many pixels to process safely ({error})", details={"max_pixels": max_pixels}
+            "the image has too many pixels to process safely", details={"max_pixels": max_pixels}
         ) from None
-    except Exception as error:  # Pillow raises many types for malformed headers
-        raise ImageCorrupt(f"the {kind} image could not be read: {error}") from None
+    except Exception:  # Pillow raises many types for malformed headers
+        # Not Pillow's text: it names Python objects (``<_io.BytesIO object at 0x…>``), not the photo.
+        raise ImageCorrupt(
+            f"the {kind} image could not be read: its header is damaged or not a valid {kind} file"
+        ) from None
     if not isinstance(image, ImageFile.ImageFile):  # pragma: no cover - Image.open always gives one
         raise ImageCorrupt(f"the {kind} image could not be read")
     width, height = image.size
@@ -174,10 +177,10 @@ def load_image(image: ImageFile.ImageFile) -> None:
     """Decode every pixel of the current frame now; ``ImageCorrupt`` when the data is truncated or bad."""
     try:
         image.load()
-    except Image.DecompressionBombError as error:
-        raise ImageTooManyPixels(f"the image has too many pixels to process safely ({error})") from None
-    except Exception as error:
-        raise ImageCorrupt(f"the image data is truncated or damaged: {error}") from None
+    except Image.DecompressionBombError:
+        raise ImageTooManyPixels("the image has too many pixels to process safely") from None
+    except Exception:  # Pillow's text names its internals, never something a customer can act on
+        raise ImageCorrupt("the image data is truncated or damaged") from None
 
 
 def prepare_image(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
+import logging
 import os
 import socket
 import subprocess
@@ -23,7 +25,8 @@ from typing import Any
 import httpx
 
 from shared.adapters.aws import client as aws_client
-from shared.resources import FUNCTIONS, QUEUES, QueueSpec
+from shared.content_security import web_app_policy
+from shared.resources import FUNCTIONS, QUEUES, SCHEDULES, QueueSpec, ScheduleSpec
 
 DEFAULT_API_PORT = 8787
 LOCAL_CREDENTIALS = {
@@ -206,6 +209,41 @@ class QueuePoller:
                 self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
 
 
+class ScheduledRunner:
+    """Runs a scheduled function every ``interval`` seconds, as its EventBridge schedule rule does
+    in AWS (``SCHEDULES``); a failed run is logged and the next one comes on time."""
+
+    def __init__(self, spec: ScheduleSpec, handler: Handler, *, interval: float) -> None:
+        self.spec = spec
+        self._handler = handler
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"schedule-{spec.id}", daemon=True)
+        self.runs = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        function = next(f for f in FUNCTIONS if f.id == self.spec.function)
+        while not self._stop.wait(self._interval):
+            event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+            context = LambdaContext(
+                function_name=f"roomcraft-{function.id}",
+                memory_limit_in_mb=function.memory_mb,
+                timeout_seconds=function.timeout_seconds,
+            )
+            try:
+                self._handler(event, context)
+            except Exception:
+                logging.getLogger(__name__).exception("scheduled run of %s failed", function.id)
+            self.runs += 1
+
+
 class AsgiServer:
     """uvicorn in a background thread."""
 
@@ -271,6 +309,8 @@ class WebApp:
 
     dist: Path
     config: dict[str, str] = field(default_factory=dict)
+    content_security_policy: str = field(default_factory=lambda: web_app_policy(connect_to=()))
+    """Sent with every page and file of the app, as CloudFront's response headers policy does."""
 
     @property
     def built(self) -> bool:
@@ -294,8 +334,27 @@ class WebApp:
         return [
             Route("/app", to_app),
             Route("/app/config.json", config),
-            Mount("/app", StaticFiles(directory=self.dist, html=True), name="app"),
+            Mount("/app", self._with_policy(StaticFiles(directory=self.dist, html=True)), name="app"),
         ]
+
+    def _with_policy(self, app: Any) -> Any:
+        """The app's files with its Content-Security-Policy (read per response: set after start)."""
+
+        async def send_with_policy(scope: Any, receive: Any, send: Any) -> None:
+            async def send_headers(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    headers = [
+                        (k, v)
+                        for k, v in message.get("headers", [])
+                        if k.lower() != b"content-security-policy"
+                    ]
+                    headers.append((b"content-security-policy", self.content_security_policy.encode()))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            await app(scope, receive, send_headers)
+
+        return send_with_policy
 
 
 def with_local_cors(app: Any, origins: list[str]) -> Any:
@@ -337,6 +396,7 @@ class LocalCloud:
         self.api: AsgiServer | None = None
         self.cdn: AsgiServer | None = None
         self.pollers: dict[str, QueuePoller] = {}
+        self.schedules: dict[str, ScheduledRunner] = {}
         self._saved_env: dict[str, str | None] = {}
         self._cdn_port = cdn_port
         self.web = WebApp(web_dist or Path(os.environ.get("ROOMCRAFT_WEB_DIST", WEB_DIST)))
@@ -369,8 +429,13 @@ class LocalCloud:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             }
         )
-        resources = provision_resources(stage=self.stage, endpoint_url=self.moto.url)
         cdn_port = self._cdn_port or free_port()
+        cdn_origins = [f"http://127.0.0.1:{cdn_port}", f"http://localhost:{cdn_port}"]
+        resources = provision_resources(
+            stage=self.stage,
+            endpoint_url=self.moto.url,
+            upload_origins=(*cdn_origins, *WEB_DEV_ORIGINS),
+        )
         self.env = {
             **resources,
             "ROOMCRAFT_STAGE": self.stage,
@@ -379,6 +444,8 @@ class LocalCloud:
             "AWS_ENDPOINT_URL": self.moto.url,
             "ROOMCRAFT_CDN_BASE_URL": f"http://127.0.0.1:{cdn_port}",
             "ROOMCRAFT_ALLOW_LOOPBACK_URLS": "true",
+            # ...but never to the local cloud itself: the emulator's control plane, the API, the CDN.
+            "ROOMCRAFT_LOOPBACK_BLOCKED_PORTS": json.dumps([self.moto.port, self._api_port, cdn_port]),
             # The deployment default (30 designs a day) would stop a developer within the hour.
             "ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP": os.environ.get("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000"),
             **self._overrides,
@@ -390,12 +457,13 @@ class LocalCloud:
         self.api_key = seed_development_tenant()
         from shared.api.app import create_app
 
-        cdn_origins = [f"http://127.0.0.1:{cdn_port}", f"http://localhost:{cdn_port}"]
         self.api = AsgiServer(
             with_local_cors(create_app(), [*cdn_origins, *WEB_DEV_ORIGINS]), self._api_port, "api"
         )
         self.api.start()
         self.web.config = {"apiUrl": self.api.url}
+        # Uploads go to the emulator's S3 endpoint with the presigned POST; images come from the CDN.
+        self.web.content_security_policy = web_app_policy(connect_to=(self.api.url, self.moto.url))
         # Local only: the app starts signed in as the development tenant.
         self.web.config["apiKey"] = self._web_api_key or self.api_key
         self.cdn = AsgiServer(local_cdn_app(self.env["ROOMCRAFT_OUTPUTS_BUCKET"], self.web), cdn_port, "cdn")
@@ -407,6 +475,15 @@ class LocalCloud:
             poller = QueuePoller(spec, self.env[spec.env_var], handler)
             poller.start(workers=self._worker_threads if spec.consumer == "worker" else 1)
             self.pollers[spec.id] = poller
+        # Minutes in AWS; ROOMCRAFT_LOCAL_SCHEDULE_SECONDS makes it seconds (tests, demos).
+        interval = float(self.env.get("ROOMCRAFT_LOCAL_SCHEDULE_SECONDS", "0") or 0)
+        for schedule in SCHEDULES:
+            scheduled = load_handler(schedule.function)
+            if scheduled is None:
+                continue
+            runner = ScheduledRunner(schedule, scheduled, interval=interval or schedule.rate_minutes * 60)
+            runner.start()
+            self.schedules[schedule.id] = runner
         return self
 
     @property
@@ -416,6 +493,8 @@ class LocalCloud:
     def stop(self) -> None:
         for poller in self.pollers.values():
             poller.stop()
+        for runner in self.schedules.values():
+            runner.stop()
         for server in (self.api, self.cdn):
             if server:
                 server.stop()

@@ -16,7 +16,9 @@ from shared.resources import (
     EVENT_BUS,
     EVENT_SOURCE,
     QUEUES,
+    SCHEDULES,
     TABLES,
+    UPLOADS_BUCKET,
     BucketSpec,
     QueueSpec,
     TableSpec,
@@ -103,12 +105,23 @@ def create_bucket(s3: Any, spec: BucketSpec, name: str, region: str) -> None:
                 ]
             },
         )
-    # Browsers post uploads straight to the bucket.
+
+
+def allow_browser_uploads(s3: Any, name: str, origins: tuple[str, ...]) -> None:
+    """Browsers post room photos straight to the uploads bucket, from these origins only (the local
+    web app's), as the stack allows the web app's CloudFront origin: never ``*``."""
+    if "*" in origins:
+        raise ValueError("the uploads bucket's CORS names its origins; '*' is not allowed")
     s3.put_bucket_cors(
         Bucket=name,
         CORSConfiguration={
             "CORSRules": [
-                {"AllowedMethods": ["GET", "POST", "PUT"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"]}
+                {
+                    "AllowedMethods": ["POST"],
+                    "AllowedOrigins": list(origins),
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3600,
+                }
             ]
         },
     )
@@ -132,8 +145,15 @@ def put_notifications(s3: Any, spec: BucketSpec, name: str, queue_arns: dict[str
     )
 
 
-def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "us-east-1") -> dict[str, str]:
-    """Create every resource; return ``{env var: physical name or URL}``."""
+def provision_resources(
+    *,
+    stage: str,
+    endpoint_url: str | None,
+    region: str = "us-east-1",
+    upload_origins: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """Create every resource; return ``{env var: physical name or URL}``. ``upload_origins``: the
+    browser origins that may post to the uploads bucket (none: no CORS, scripts and the CLI only)."""
     env: dict[str, str] = {}
     dynamodb = _client("dynamodb", endpoint_url, region)
     for table in TABLES:
@@ -156,6 +176,8 @@ def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "
         create_bucket(s3, bucket, name, region)
         if bucket.notifications:
             put_notifications(s3, bucket, name, queue_arns)
+        if bucket.id == UPLOADS_BUCKET.id and upload_origins:
+            allow_browser_uploads(s3, name, upload_origins)
         env[bucket.env_var] = name
 
     events = _client("events", endpoint_url, region)
@@ -173,6 +195,15 @@ def provision_resources(*, stage: str, endpoint_url: str | None, region: str = "
             Rule=local_name(stage, rule.id),
             EventBusName=bus_name,
             Targets=[{"Id": rule.target_queue, "Arn": queue_arns[rule.target_queue]}],
+        )
+
+    # Schedule rules on the default bus, as the stack has them; the local cloud's timer runs their
+    # functions (the emulator does not invoke functions on a schedule).
+    for schedule in SCHEDULES:
+        events.put_rule(
+            Name=local_name(stage, schedule.id),
+            Description=schedule.description,
+            ScheduleExpression=schedule.expression,
         )
 
     kms = _client("kms", endpoint_url, region)

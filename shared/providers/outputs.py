@@ -10,6 +10,7 @@ provider's ``RetryPolicy``; anything else fails the design with ``provider_outpu
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,6 +46,7 @@ class OutputDownloader:
         timeout: float,
         retry: RetryPolicy,
         allow_loopback: bool = False,
+        authorization: Callable[[], str] | None = None,
     ) -> None:
         self._allowed_hosts = allowed_hosts
         self._max_bytes = max_bytes
@@ -52,10 +54,24 @@ class OutputDownloader:
         self._timeout = timeout
         self._retry = retry
         self._allow_loopback = allow_loopback
+        self._authorization = authorization
+        """The provider's ``Authorization`` value, sent only on a second try after 401/403/404:
+        some output files are served only to the account that made them."""
 
     def download(self, url: str, *, metadata: dict[str, str] | None = None) -> GeneratedImage:
         self._check(url)
-        data = self._retry.run(lambda: self._fetch(url), what="downloading a provider output")
+        try:
+            data = self._retry.run(lambda: self._fetch(url), what="downloading a provider output")
+        except _Refused as refused:
+            if self._authorization is None:
+                raise refused.error from None
+            headers = {"Authorization": self._authorization()}
+            try:
+                data = self._retry.run(
+                    lambda: self._fetch(url, headers=headers), what="downloading a provider output"
+                )
+            except _Refused as again:
+                raise again.error from None
         content_type = self._verify_image(data)
         return GeneratedImage(data=data, content_type=content_type, metadata=dict(metadata or {}))
 
@@ -71,18 +87,24 @@ class OutputDownloader:
         except ImageUrlRefused as error:
             raise ProviderOutputInvalid(f"the provider's output URL is refused: {error.message}") from error
 
-    def _fetch(self, url: str) -> bytes:
+    def _fetch(self, url: str, headers: dict[str, str] | None = None) -> bytes:
         deadline = time.monotonic() + self._timeout
         try:
             with (
                 guarded_client(timeout=self._timeout, allow_loopback=self._allow_loopback) as http,
-                http.stream("GET", url) as response,
+                http.stream("GET", url, headers=headers) as response,
             ):
                 status = response.status_code
                 if status == 429 or status >= 500:
                     raise TransientFailure(
                         f"the output host answered HTTP {status}",
                         retry_after=parse_retry_after(response.headers.get("retry-after")),
+                    )
+                if status in (401, 403, 404):
+                    raise _Refused(
+                        ProviderOutputInvalid(
+                            f"the provider's output could not be fetched (HTTP {status}); it may have expired"
+                        )
                     )
                 if status != 200:
                     raise ProviderOutputInvalid(
@@ -123,6 +145,14 @@ class OutputDownloader:
                 f"the provider's output is not a usable image: {error.message}"
             ) from error
         return CONTENT_TYPES.get(kind, "application/octet-stream")
+
+
+class _Refused(Exception):
+    """401/403/404 from the output host: tried once more with the provider's credentials."""
+
+    def __init__(self, error: ProviderOutputInvalid) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -43,6 +43,17 @@ def forget_providers() -> None:
     _cache.clear()
 
 
+def uses_callbacks(settings: Settings) -> bool:
+    """Whether a provider of this deployment may call back: Replicate enabled with a token, or a
+    Replicate webhook secret set on purpose (``REPLICATE_WEBHOOK_SECRET``, local runs and tests).
+    Cheap (imports no provider client): the API asks before it verifies a callback."""
+    import os
+
+    if os.environ.get("REPLICATE_WEBHOOK_SECRET", "").strip():
+        return True
+    return "replicate" in settings.providers_allowed and missing_configuration("replicate", settings) is None
+
+
 def missing_configuration(name: str, settings: Settings) -> str | None:
     """Why provider ``name`` cannot run with these settings and this environment, or None.
 
@@ -57,6 +68,17 @@ def missing_configuration(name: str, settings: Settings) -> str | None:
             "the replicate provider needs an API token: export REPLICATE_API_TOKEN=r8_... "
             "(https://replicate.com/account/api-tokens), or set ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN"
         )
+    if name == "replicate":
+        from shared.providers.profiles import parameter_problems, profile_for
+
+        problems = parameter_problems(
+            profile_for(settings.replicate_model),
+            guidance=settings.generation_guidance,
+            steps=settings.generation_steps,
+            overrides=settings.replicate_input_overrides,
+        )
+        if problems:
+            return f"the settings do not fit {settings.replicate_model}: " + "; ".join(problems)
     if name == "sagemaker" and not settings.sagemaker_endpoint:
         return "the sagemaker provider needs an endpoint: set ROOMCRAFT_SAGEMAKER_ENDPOINT"
     if name not in {"preview", "replicate", "sagemaker"}:

@@ -3,8 +3,10 @@
 ``start`` creates the prediction(s) with a webhook to ``POST /v1/callbacks/replicate`` (completed
 events only) and ``Prefer: wait=N``, so a short prediction completes inline; a longer one comes
 back ``Pending`` and completes through the callback or the pipeline's delayed checks (``poll``).
-A model that makes one image per run (the default, ``adirik/interior-design``) gets one
-prediction per variant with seeds ``seed + i``; one with a ``num_outputs`` input gets one.
+Each variant gets its own prediction with seed ``seed + i`` (one-image models such as
+``adirik/interior-design``, and FLUX, whose one seed draws a whole batch); a model with a
+``num_outputs`` input gets one batched prediction when ``replicate_seed_per_variant`` is off. Every
+create carries ``Cancel-After``, so Replicate stops a prediction nobody will collect.
 
 The client runs over our own ``httpx.Client`` (no hidden retries, a timeout on every request);
 ``RetryPolicy`` does bounded retries with backoff, jitter and Retry-After. The API token comes
@@ -21,7 +23,6 @@ import os
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +31,7 @@ import httpx
 import replicate
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict
+from pydantic.v1 import ValidationError as PydanticV1ValidationError
 
 from shared.domain.errors import (
     CallbackNotConfigured,
@@ -37,11 +39,16 @@ from shared.domain.errors import (
     ProviderFailed,
     ProviderNotConfigured,
     ProviderOutputInvalid,
+    ProviderTimeout,
     ProviderUnavailable,
     WebhookSignatureInvalid,
 )
 from shared.providers.base import Completed, GeneratedImage, GenerationOutcome, GenerationRequest, Pending
 from shared.providers.outputs import OutputDownloader, parse_retry_after
+from shared.providers.profiles import GENERIC_PROFILE as GENERIC_PROFILE
+from shared.providers.profiles import PROFILES as PROFILES
+from shared.providers.profiles import ModelProfile, model_seed, parameter_problems
+from shared.providers.profiles import profile_for as profile_for
 from shared.providers.retry import RetryPolicy, TransientFailure
 from shared.settings import Settings
 
@@ -52,53 +59,14 @@ CALLBACK_PATH = "/v1/callbacks/replicate"
 TOKEN_ENV = "REPLICATE_API_TOKEN"  # noqa: S105 - the variable's name, not a token
 WEBHOOK_SECRET_ENV = "REPLICATE_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 MAX_OUTPUTS_PER_PREDICTION = 4
-_TERMINAL = frozenset({"succeeded", "failed", "canceled"})
+_TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
+DATA_URI_MAX_BYTES = 256 * 1024
+"""Replicate takes inputs inline as data URIs up to about 256 KB; larger photos go up as files."""
 
 
 # --- models ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ModelProfile:
-    """How a model's inputs are named and what it can do; None means the model has no such input."""
-
-    image: str = "image"
-    prompt: str = "prompt"
-    negative_prompt: str | None = "negative_prompt"
-    seed: str | None = "seed"
-    guidance: str | None = "guidance_scale"
-    steps: str | None = "num_inference_steps"
-    num_outputs: str | None = "num_outputs"
-    """None: one image per prediction, so one prediction per variant."""
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    skip_outputs: int = 0
-    """Leading outputs that are not results (some ControlNet models return the control map first)."""
-
-
-PROFILES: dict[str, ModelProfile] = {
-    # Realistic Vision + MLSD and segmentation ControlNets: keeps walls, windows and perspective.
-    "adirik/interior-design": ModelProfile(num_outputs=None, defaults={"prompt_strength": 0.8}),
-    # FLUX.1 with a depth (or edge) map of the photo as the control image.
-    "black-forest-labs/flux-depth-dev": ModelProfile(
-        image="control_image", negative_prompt=None, guidance="guidance", defaults={"output_format": "png"}
-    ),
-    "black-forest-labs/flux-canny-dev": ModelProfile(
-        image="control_image", negative_prompt=None, guidance="guidance", defaults={"output_format": "png"}
-    ),
-    # Instruction-following image editing: one image per run, no negative prompt or steps.
-    "black-forest-labs/flux-kontext-pro": ModelProfile(
-        image="input_image",
-        negative_prompt=None,
-        guidance=None,
-        steps=None,
-        num_outputs=None,
-        defaults={"output_format": "png"},
-    ),
-}
-GENERIC_PROFILE = ModelProfile()
-
-
-def profile_for(model: str) -> ModelProfile:
-    return PROFILES.get(model.strip().lower(), GENERIC_PROFILE)
-
+# Profiles (input names, ranges, seeds, pricing) live in shared.providers.profiles, which is pure;
+# GENERIC_PROFILE, PROFILES and profile_for are re-exported here for callers of this module.
 
 PINNED_VERSIONS: dict[str, str] = {
     # Community models run a specific version; pinning it keeps results reproducible.
@@ -259,12 +227,37 @@ def _raise_for_status(response: httpx.Response) -> None:
     try:
         document = response.json()
         if isinstance(document, dict):
-            detail = str(document.get("detail") or document.get("title") or "")
+            parts = [str(document.get(key) or "") for key in ("title", "detail")]
+            detail = ": ".join(part for part in parts if part)
     except ValueError:
         detail = response.text[:200]
-    raise ReplicateHttpError(
-        response.status_code, detail[:300], parse_retry_after(response.headers.get("retry-after"))
-    )
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if retry_after is None and response.status_code == 429:
+        retry_after = throttle_reset_seconds(detail)
+    raise ReplicateHttpError(response.status_code, detail[:300], retry_after)
+
+
+_RESETS_IN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)\b", re.IGNORECASE)
+
+
+def throttle_reset_seconds(detail: str) -> float | None:
+    """Seconds from a 429's only hint, its detail (``"... resets in ~30s"``); None if it names none."""
+    match = _RESETS_IN.search(detail)
+    return float(match.group(1)) if match else None
+
+
+def _with_cancel_after(seconds: int) -> Callable[[httpx.Request], None]:
+    """httpx request hook: every prediction create carries ``Cancel-After``, so Replicate itself
+    stops (``aborted``/``canceled``) a prediction nobody will collect."""
+
+    def hook(request: httpx.Request) -> None:
+        if request.method == "POST" and re.fullmatch(
+            r"/v1/(predictions|models/[^/]+/[^/]+/predictions|deployments/[^/]+/[^/]+/predictions)",
+            request.url.path,
+        ):
+            request.headers["Cancel-After"] = f"{seconds}s"
+
+    return hook
 
 
 class _BoundedTransport(httpx.BaseTransport):
@@ -304,14 +297,16 @@ class RoomcraftReplicateClient(replicate.Client):
         base_url: str | None,
         timeout: float,
         transport: httpx.BaseTransport | None = None,
+        cancel_after_seconds: int | None = None,
     ) -> None:
         super().__init__(api_token=token, base_url=base_url)
+        request_hooks = [_with_cancel_after(cancel_after_seconds)] if cancel_after_seconds else []
         self._http = httpx.Client(
             base_url=base_url or DEFAULT_BASE_URL,
             headers={"Authorization": f"Bearer {token}", "User-Agent": f"roomcraft replicate/{_version()}"},
             timeout=httpx.Timeout(timeout),
             transport=transport or _BoundedTransport(timeout),
-            event_hooks={"response": [_raise_for_status]},
+            event_hooks={"request": request_hooks, "response": [_raise_for_status]},
         )
 
     @property
@@ -333,6 +328,7 @@ def build_client(settings: Settings) -> RoomcraftReplicateClient:
         token=replicate_token(settings),
         base_url=settings.replicate_base_url,
         timeout=settings.provider_request_timeout_seconds,
+        cancel_after_seconds=max(5, settings.prediction_timeout_seconds),
     )
 
 
@@ -362,6 +358,9 @@ def _classified(error: ReplicateHttpError, *, creating: bool) -> Exception:
         return TransientFailure(f"Replicate answered HTTP {status}: {detail}", retry_after=error.retry_after)
     if status in (401, 403):
         return ProviderNotConfigured(f"Replicate refused the API token (HTTP {status})")
+    if status == 422 and creating and "version" in detail.lower():
+        # "Invalid version or not permitted": the configured version is wrong or not ours to run.
+        return ProviderNotConfigured(f"Replicate refused the configured model version (HTTP 422): {detail}")
     if status == 404 and creating:
         return ProviderNotConfigured(f"Replicate does not know the configured model or version: {detail}")
     if status == 404:
@@ -388,6 +387,7 @@ class ReplicateProvider:
         self._settings = settings
         self._model, self._version = model_and_version(settings)
         self._profile = profile_for(self._model)
+        check_parameters(settings, self._profile)
         self._retry = retry or RetryPolicy.from_settings(settings)
         self._client = client
         self._client_lock = threading.Lock()
@@ -398,6 +398,7 @@ class ReplicateProvider:
             timeout=settings.output_download_timeout_seconds,
             retry=self._retry,
             allow_loopback=settings.loopback_urls_allowed,
+            authorization=lambda: f"Bearer {replicate_token(settings)}",
         )
 
     @property
@@ -464,7 +465,8 @@ class ReplicateProvider:
 
     # --- requests ---------------------------------------------------------------------------
     def inputs_for(self, request: GenerationRequest) -> list[dict[str, Any]]:
-        """The model input of each prediction: one per variant unless the model has ``num_outputs``."""
+        """The model input of each prediction: one per variant unless the model has ``num_outputs``
+        and its batch seed is acceptable (``replicate_seed_per_variant`` off, or one variant)."""
         profile = self._profile
         common: dict[str, Any] = dict(profile.defaults)
         common[profile.image] = self._image_input(request)
@@ -476,17 +478,22 @@ class ReplicateProvider:
         if profile.steps and request.steps is not None:
             common[profile.steps] = request.steps
         common.update(self._settings.replicate_input_overrides)
-        if profile.num_outputs:
+        batched = profile.num_outputs and not (
+            profile.seed_draws_batch and self._settings.replicate_seed_per_variant and request.variants > 1
+        )
+        if profile.num_outputs and batched:
             single = dict(common)
             single[profile.num_outputs] = request.variants
             if profile.seed:
-                single[profile.seed] = request.seed
+                single[profile.seed] = model_seed(profile, request.seed)
             return [single]
         inputs = []
         for index in range(request.variants):
             one = dict(common)
+            if profile.num_outputs:
+                one[profile.num_outputs] = 1
             if profile.seed:
-                one[profile.seed] = request.seed + index
+                one[profile.seed] = model_seed(profile, request.seed + index)
             inputs.append(one)
         return inputs
 
@@ -497,7 +504,9 @@ class ReplicateProvider:
         return f"{base}{CALLBACK_PATH}?tenant={quote(request.tenant_id)}&design={quote(request.design_id)}"
 
     def _image_input(self, request: GenerationRequest) -> str:
-        if self._settings.replicate_image_input == "file":
+        mode = self._settings.replicate_image_input
+        data_uri = "data:image/jpeg;base64," + base64.b64encode(request.image).decode("ascii")
+        if mode == "file" or (mode == "auto" and len(data_uri) > DATA_URI_MAX_BYTES):
             upload = io.BytesIO(request.image)
 
             def send() -> str:
@@ -511,7 +520,7 @@ class ReplicateProvider:
                 lambda: _call(send, creating=False), what="uploading the room photo to Replicate"
             )
             return url
-        return "data:image/jpeg;base64," + base64.b64encode(request.image).decode("ascii")
+        return data_uri
 
     def _create(self, model_input: dict[str, Any], *, webhook: str | None, wait: int) -> PredictionReport:
         params: dict[str, Any] = {}
@@ -528,15 +537,29 @@ class ReplicateProvider:
                 return self.client.predictions.create(version=version, input=model_input, **params)
             return self.client.models.predictions.create(model=model, input=model_input, **params)
 
-        prediction = self._retry.run(
-            lambda: _call(create, creating=True), what="creating a Replicate prediction"
-        )
+        try:
+            prediction = self._retry.run(
+                lambda: _call(create, creating=True), what="creating a Replicate prediction"
+            )
+        except PydanticV1ValidationError as error:
+            # replicate 1.0.7's Prediction model knows no "aborted" status; the create still happened.
+            if "aborted" in str(error):
+                raise ProviderTimeout(
+                    "Replicate aborted the prediction before it ran (its deadline passed)"
+                ) from None
+            raise ProviderFailed(
+                "Replicate answered the create with a prediction the client cannot read"
+            ) from None
         return _report(prediction)
 
     def _get(self, prediction_id: str) -> PredictionReport:
+        # The prediction's JSON as Replicate sends it: the client's own model refuses statuses it
+        # does not know yet ("aborted").
+        def get() -> Any:
+            return self.client._client.get(f"/v1/predictions/{quote(prediction_id, safe='')}").json()
+
         prediction = self._retry.run(
-            lambda: _call(lambda: self.client.predictions.get(prediction_id), creating=False),
-            what="checking a Replicate prediction",
+            lambda: _call(get, creating=False), what="checking a Replicate prediction"
         )
         return _report(prediction)
 
@@ -552,6 +575,12 @@ class ReplicateProvider:
         if report.status == "canceled":
             raise ProviderCanceled(
                 "the prediction was canceled at Replicate", details={"prediction_id": report.id}
+            )
+        if report.status == "aborted":
+            # Stopped before it ran: its Cancel-After deadline (our prediction timeout) passed.
+            raise ProviderTimeout(
+                "Replicate aborted the prediction before it ran (its deadline passed)",
+                details={"prediction_id": report.id},
             )
         if report.status != "succeeded":
             raise ProviderFailed(f"Replicate reported an unknown status {report.status!r}")
@@ -572,7 +601,30 @@ class ReplicateProvider:
         return Completed(
             images=images,
             provider_seconds=seconds,
-            estimated_cost_usd=round(seconds * self._settings.replicate_cost_per_second, 6),
+            estimated_cost_usd=estimated_cost(
+                self._settings, self._profile, images=len(images), seconds=seconds
+            ),
+        )
+
+
+def estimated_cost(settings: Settings, profile: ModelProfile, *, images: int, seconds: float) -> float:
+    """USD of one prediction: per output image (official models) or per GPU second (community)."""
+    unit = settings.replicate_pricing_unit or profile.pricing_unit
+    price = settings.replicate_price_usd if settings.replicate_price_usd is not None else profile.price_usd
+    return round(price * (images if unit == "image" else seconds), 6)
+
+
+def check_parameters(settings: Settings, profile: ModelProfile) -> None:
+    """Refuse, at startup, generation settings the model would refuse on every design."""
+    problems = parameter_problems(
+        profile,
+        guidance=settings.generation_guidance,
+        steps=settings.generation_steps,
+        overrides=settings.replicate_input_overrides,
+    )
+    if problems:
+        raise ProviderNotConfigured(
+            f"the settings do not fit {settings.replicate_model}: " + "; ".join(problems)
         )
 
 

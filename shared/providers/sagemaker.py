@@ -134,7 +134,8 @@ class SageMakerProvider:
         return self._completed(response)
 
     def poll(self, prediction_id: str) -> GenerationOutcome:
-        output_uri, _, failure_uri = prediction_id.partition(_ID_SEPARATOR)
+        output_uri, _, rest = prediction_id.partition(_ID_SEPARATOR)
+        failure_uri, _, notice_uri = rest.partition(_ID_SEPARATOR)
         max_bytes = self._max_response_bytes
         output = self._retry.run(
             lambda: _s3_call(lambda: read_uri(output_uri, max_bytes=max_bytes)),
@@ -150,7 +151,23 @@ class SageMakerProvider:
             if failure is not None:
                 reason = " ".join(failure.decode("utf-8", "replace").split())[:300]
                 raise ProviderFailed(f"the model failed: {reason or 'no reason given'}")
+        if notice_uri:
+            # SageMaker's error notification (recorded by functions/inference_events): some failures,
+            # a timed-out invocation among them, write no failure object.
+            notice = self._retry.run(
+                lambda: _s3_call(lambda: read_uri(notice_uri, max_bytes=64 * 1024)),
+                what="reading the async inference failure notice",
+            )
+            if notice is not None:
+                reported = AsyncNotification.model_validate_json(notice)
+                raise ProviderFailed(f"the model failed: {reported.reason or 'no reason given'}")
         return Pending(prediction_id=prediction_id)
+
+    def record_failure(self, notification: AsyncNotification) -> None:
+        """Keep SageMaker's error notification where ``poll`` reads it, so the design fails with
+        its ``failureReason`` on the next check instead of waiting for the timeout."""
+        key = notice_key(notification.tenant_id, notification.design_id)
+        self._work.write(key, notification.model_dump_json().encode(), content_type=CONTENT_TYPE)
 
     def cancel(self, prediction_id: str) -> None:
         # Asynchronous Inference has no cancel API; RequestTTLSeconds / InvocationTimeoutSeconds
@@ -217,7 +234,8 @@ class SageMakerProvider:
             "sagemaker async inference queued",
             extra={"design_id": request.design_id, "inference_id": answer.get("InferenceId")},
         )
-        return Pending(prediction_id=f"{output}{_ID_SEPARATOR}{failure}" if failure else output)
+        notice = f"s3://{self._settings.uploads_bucket}/{notice_key(request.tenant_id, request.design_id)}"
+        return Pending(prediction_id=_ID_SEPARATOR.join((output, failure, notice)))
 
     # --- results --------------------------------------------------------------------------
     def _completed(self, data: bytes) -> Completed:
@@ -304,8 +322,33 @@ def _s3_call(operation: Any) -> Any:
         raise TransientFailure(f"S3 call failed ({type(error).__name__})") from error
 
 
-def parse_notification(body: str) -> tuple[str, str] | None:
-    """(tenant_id, design_id) named by a SageMaker async notification (raw or SNS-wrapped JSON)."""
+ASYNC_PREFIX = "work/sagemaker-async/"
+"""The prefix the worker may list (infra/stack.py): async outputs, failures, and failure notices."""
+
+
+def notice_key(tenant_id: str, design_id: str) -> str:
+    """Where a failed inference's SNS notification is kept: under the listable prefix, so a missing
+    notice reads as "none" (404 after a listing), not as a refusal."""
+    return f"{ASYNC_PREFIX}notices/{tenant_id}/{design_id}.json"
+
+
+class AsyncNotification(BaseModel):
+    """What Roomcraft reads of a SageMaker async notification (success or error topic)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    design_id: str
+    failed: bool
+    reason: str = ""
+    """``failureReason``, whitespace collapsed, at most 300 characters."""
+    output_location: str = ""
+    failure_location: str = ""
+
+
+def parse_notification(body: str) -> AsyncNotification | None:
+    """The design named by a SageMaker async notification (raw or SNS-wrapped JSON) and how its
+    inference ended (``invocationStatus`` "Completed" or "Failed", with ``failureReason``)."""
     try:
         document = json.loads(body)
         if isinstance(document, dict) and document.get("Type") == "Notification":
@@ -315,4 +358,16 @@ def parse_notification(body: str) -> tuple[str, str] | None:
     if not isinstance(document, dict):
         return None
     value = document.get("inferenceId")
-    return design_of_inference(value) if isinstance(value, str) else None
+    named = design_of_inference(value) if isinstance(value, str) else None
+    if named is None:
+        return None
+    response = document.get("responseParameters")
+    response = response if isinstance(response, dict) else {}
+    return AsyncNotification(
+        tenant_id=named[0],
+        design_id=named[1],
+        failed=str(document.get("invocationStatus", "")).lower() == "failed",
+        reason=" ".join(str(document.get("failureReason") or "").split())[:300],
+        output_location=str(response.get("outputLocation") or ""),
+        failure_location=str(response.get("failureLocation") or ""),
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from shared.domain.batches import (
     MAX_BATCH_DESIGNS,
@@ -41,16 +41,16 @@ class BatchDesign(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    upload_id: str | None = None
-    image_url: str | None = None
+    upload_id: str | None = Field(default=None, min_length=1, max_length=128)
+    image_url: str | None = Field(default=None, min_length=1, max_length=2048)
     room_type: str | None = None
     style: str | None = None
     palette: list[str] | str | None = None
     prompt: str | None = Field(default=None, max_length=2000)
-    variants: int | None = Field(default=None, ge=1, le=MAX_VARIANTS)
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    variants: StrictInt | None = Field(default=None, ge=1, le=MAX_VARIANTS)
+    seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
-    webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_url: str | None = Field(default=None, min_length=1, max_length=2048)
 
 
 class BatchRequest(BaseModel):

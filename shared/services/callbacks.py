@@ -17,11 +17,12 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from shared.domain.design import Design
-from shared.domain.errors import DesignBusy, DesignNotFound, ValidationFailed
+from shared.domain.errors import CallbacksNotInUse, DesignBusy, DesignNotFound, ValidationFailed
 from shared.domain.messages import GenerationMessage
 from shared.domain.ports import JobQueue
 from shared.domain.status import DesignStatus
 from shared.observability import logger
+from shared.providers.registry import uses_callbacks
 from shared.services import wiring
 from shared.settings import get_settings
 
@@ -88,6 +89,10 @@ def receive_replicate_callback(
     from shared.providers.replicate import PredictionReport, verify_webhook, webhook_secret
 
     settings = get_settings()
+    if not uses_callbacks(settings):
+        # Nothing here sends callbacks: to the internet the route does not exist (no 5xx for
+        # scanners to find, no alarm for the operator).
+        raise CallbacksNotInUse("Not Found")
     verify_webhook(
         headers, body, webhook_secret(settings), tolerance=settings.replicate_webhook_tolerance_seconds
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.domain.clock import utcnow
 from shared.domain.design import MAX_SEED, MAX_VARIANTS, Brief, Design, InboxObject, Origin, SourceImage
@@ -45,16 +45,17 @@ class DesignRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    upload_id: str | None = None
-    image_url: str | None = None
+    upload_id: str | None = Field(default=None, min_length=1, max_length=128)
+    image_url: str | None = Field(default=None, min_length=1, max_length=2048)
     room_type: str
     style: str
     palette: list[str] | str | None = None
     prompt: str | None = Field(default=None, max_length=2000)
-    variants: int = Field(default=1, ge=1, le=MAX_VARIANTS)
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    # Strict: JSON's "2" or true is not a number of variants (docs/errors.md).
+    variants: StrictInt = Field(default=1, ge=1, le=MAX_VARIANTS)
+    seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
     provider: str | None = None
-    webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_url: str | None = Field(default=None, min_length=1, max_length=2048)
     """Also send this design's events here, signed with the tenant's default secret."""
 
 
@@ -202,23 +203,37 @@ class DesignService:
         )
 
     def submit(self, design: Design) -> None:
-        """Store a drafted design, queue it for the worker and announce it."""
+        """Store a drafted design, queue it for the worker, then announce it.
+
+        Queued before it is announced, so ``design.queued`` never goes out for a design no worker
+        will see. If the queue refuses, the design is removed again and the error raised (the
+        caller gives the quota unit back); should the removal fail too, the sweeper queues it
+        after its deadline. If EventBridge refuses the event, the design is still accepted (a 500
+        would make clients retry into a second design): a second message asks the worker to send
+        the stored event; should that fail too, the design's next events still go out.
+        """
         design, event = with_status_event(design, None)
         self._designs.create(design)
-        # Announced before it is queued, so design.queued comes first. If EventBridge refuses it,
-        # the design is still accepted (a 500 would make clients retry into a second design): the
-        # message asks the worker to send the stored event.
+        message = GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id)
+        try:
+            self._queue.enqueue(message)
+        except Exception:
+            logger.exception("design not queued; removing it", extra={"design_id": design.design_id})
+            try:
+                self._designs.delete_unstarted(design)
+            except Exception:
+                logger.exception("could not remove the unqueued design; the sweeper will queue it")
+            raise
         try:
             self._events.publish(event)
-            announced = True
         except Exception:
             logger.exception(
                 "design.queued not sent; the worker sends it", extra={"event_id": event.event_id}
             )
-            announced = False
-        self._queue.enqueue(
-            GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id, announce=not announced)
-        )
+            try:
+                self._queue.enqueue(message.model_copy(update={"announce": True}))
+            except Exception:
+                logger.exception("could not ask the worker to send design.queued")
 
     def get(self, tenant_id: str, design_id: str) -> Design:
         return self._designs.get(tenant_id, design_id)

@@ -57,6 +57,12 @@ logger = Logger(service="roomcraft", child=True)
 ProviderLookup = Callable[[str], InferenceProvider]
 
 SQS_MAX_DELAY_SECONDS = 900
+INVOCATION_RESERVE_SECONDS = 15.0
+"""Time an invocation keeps after a source fetch to fail the design, publish and settle."""
+MIN_FETCH_SECONDS = 1.0
+
+TimeLeft = Callable[[], float]
+"""Seconds left in this invocation (Lambda's ``get_remaining_time_in_millis`` / 1000)."""
 
 
 class CheckQueue(Protocol):
@@ -168,7 +174,9 @@ class GenerationPipeline:
         self._quality = quality
         """Photo analysis before generation and the structure check after it (None: neither)."""
 
-    def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
+    def run(
+        self, message: GenerationMessage, *, receive_count: int = 1, time_left: TimeLeft | None = None
+    ) -> RunResult:
         try:
             design = self._designs.get(message.tenant_id, message.design_id)
         except DesignNotFound:
@@ -192,23 +200,23 @@ class GenerationPipeline:
         ):
             raise DesignBusy(f"design {design.design_id} is being worked on by another worker")
         try:
-            return self._advance(design, receive_count)
+            return self._advance(design, receive_count, time_left)
         finally:
             self._designs.release_lease(design, self._worker_id)
 
     # --- steps -----------------------------------------------------------------------
-    def _advance(self, design: Design, receive_count: int) -> RunResult:
+    def _advance(self, design: Design, receive_count: int, time_left: TimeLeft | None = None) -> RunResult:
         try:
             if design.status is DesignStatus.QUEUED:
                 design = self._move(design, DesignStatus.PREPARING)
             if design.status is DesignStatus.PREPARING:
-                design = self._prepare(design)
+                design = self._prepare(design, time_left)
             if design.status is DesignStatus.GENERATING:
                 design, finished = self._generate(design, resumed=receive_count > 1)
                 if not finished:
                     return RunResult.WAITING
             if design.status is DesignStatus.FINALIZING:
-                design = self._finalize(design)
+                design = self._finalize(design, time_left)
             return RunResult.SUCCEEDED if design.status is DesignStatus.SUCCEEDED else RunResult.FAILED
         except _Stop:
             return RunResult.STOPPED
@@ -221,10 +229,21 @@ class GenerationPipeline:
             if receive_count < self._settings.max_attempts:
                 raise
             logger.exception("giving up on design after repeated failures")
-            self._fail(design, "internal_error", "staging failed on our side; the quota unit was not used")
+            self._fail(
+                design,
+                "internal_error",
+                "staging failed on our side; the quota unit was given back unless the model had already run",
+            )
             return RunResult.FAILED
 
-    def _prepare(self, design: Design) -> Design:
+    def _fetch_deadline(self, time_left: TimeLeft | None) -> float:
+        """The source fetch's whole time: the setting, within what this invocation has left."""
+        deadline = self._settings.source_fetch_deadline_seconds
+        if time_left is not None:
+            deadline = min(deadline, max(MIN_FETCH_SECONDS, time_left() - INVOCATION_RESERVE_SECONDS))
+        return deadline
+
+    def _prepare(self, design: Design, time_left: TimeLeft | None = None) -> Design:
         keys = WorkKeys(design.tenant_id, design.design_id)
         source = design.source
         if source.key is not None:
@@ -234,7 +253,11 @@ class GenerationPipeline:
             original = self._inbox.read(source.inbox.key, max_bytes=self._settings.max_upload_bytes)
         else:
             assert source.url is not None
-            original = self._fetcher.fetch(source.url, max_bytes=self._settings.max_upload_bytes)
+            original = self._fetcher.fetch(
+                source.url,
+                max_bytes=self._settings.max_upload_bytes,
+                deadline_seconds=self._fetch_deadline(time_left),
+            )
         prepared = prepare_image(
             original,
             max_bytes=self._settings.max_upload_bytes,
@@ -256,8 +279,15 @@ class GenerationPipeline:
             analysis, brief = self._quality.check_photo(design, prepared.data)  # NotARoom: fails, refunded
             checked = {"analysis": analysis, "brief": brief}
         provider = self._providers(design.provider)
+        # Stored with the move to generating, the write before the first (paid) provider call: a
+        # later failure of ours is not refunded (docs/tenants.md); no extra write for it.
         return self._move(
-            design, DesignStatus.GENERATING, expected=provider.typical_seconds, source=new_source, **checked
+            design,
+            DesignStatus.GENERATING,
+            expected=provider.typical_seconds,
+            source=new_source,
+            provider_started_at=self._clock(),
+            **checked,
         )
 
     def _generate(self, design: Design, *, resumed: bool = False) -> tuple[Design, bool]:
@@ -274,10 +304,8 @@ class GenerationPipeline:
         if not isinstance(outcome, Completed):
             waiting = self._record_pending(design, outcome)
             return self._schedule_check(waiting), False
-        if len(outcome.images) < design.brief.variants:
-            raise ProviderOutputInvalid(
-                f"the provider made {len(outcome.images)} image(s); {design.brief.variants} were asked for"
-            )
+        if not outcome.images:
+            raise ProviderOutputInvalid(f"the provider made no image; {design.brief.variants} were asked for")
         generation = StoredGeneration(
             images=len(outcome.images),
             provider_seconds=round(outcome.provider_seconds, 3),
@@ -384,10 +412,10 @@ class GenerationPipeline:
         """Write one prediction's images to ``work/…/generated/{i}``, then record it as done."""
         predictions = self._predictions_of(design)
         per_prediction = design.brief.variants // len(predictions.ids)
-        if len(outcome.images) < per_prediction:
-            raise ProviderOutputInvalid(
-                f"the prediction made {len(outcome.images)} image(s); {per_prediction} were asked for"
-            )
+        if not outcome.images:
+            raise ProviderOutputInvalid(f"the prediction made no image; {per_prediction} were asked for")
+        # Fewer than asked: a safety checker (FLUX's) dropped flagged images. The rest are paid
+        # for and kept; _finalize records the missing variants as filtered.
         keys = WorkKeys(design.tenant_id, design.design_id)
         first = predictions.ids.index(prediction_id) * per_prediction
         for offset, image in enumerate(outcome.images[:per_prediction]):
@@ -462,15 +490,22 @@ class GenerationPipeline:
             logger.exception("could not cancel predictions", extra={"prediction_ids": prediction_ids})
 
     # --- quality gate (docs/quality.md) ---------------------------------------------------
-    def _review_structure(self, design: Design) -> tuple[dict[int, OutputQuality], dict[str, object]]:
-        """Each variant's structure verdict (regenerating those under the threshold), and the design
-        changes that count the regenerations and their cost."""
+    def _review_structure(
+        self, design: Design, made: list[int], time_left: TimeLeft | None = None
+    ) -> tuple[dict[int, OutputQuality], dict[str, object]]:
+        """Each stored variant's structure verdict (regenerating those under the threshold), keyed by
+        its generated index, and the design changes that count the regenerations and their cost.
+        Variants the provider filtered (FLUX's safety checker) are not stored and not reviewed."""
         if self._quality is None:
             return {}, {}
         keys = WorkKeys(design.tenant_id, design.design_id)
         prepared = self._prepared(design)
-        # One budget for every regeneration of this invocation: the worker must finish within its timeout.
-        deadline = time.monotonic() + self._settings.structure_retry_budget_seconds
+        # One budget for every regeneration of this invocation: the worker must finish within its
+        # timeout, so within what the invocation has left too (less a reserve to store and announce).
+        budget = self._settings.structure_retry_budget_seconds
+        if time_left is not None:
+            budget = min(budget, max(0.0, time_left() - INVOCATION_RESERVE_SECONDS))
+        deadline = time.monotonic() + budget
 
         def write_generated(index: int, image: GeneratedImage) -> None:
             metadata = {"content-type": image.content_type, **image.metadata}
@@ -486,6 +521,7 @@ class GenerationPipeline:
             ),
             write_generated=write_generated,
             regenerate=lambda index, seed: self._regenerate(design, prepared, seed, deadline=deadline),
+            indices=made,
         )
         changes: dict[str, object] = {"regenerations": review.regenerations}
         if review.regenerations:
@@ -493,7 +529,7 @@ class GenerationPipeline:
             changes["estimated_cost_usd"] = round(
                 (design.estimated_cost_usd or 0.0) + review.estimated_cost_usd, 6
             )
-        return {i: verdict.quality for i, verdict in enumerate(review.verdicts)}, changes
+        return {i: verdict.quality for i, verdict in zip(made, review.verdicts, strict=True)}, changes
 
     def _regenerate(
         self, design: Design, prepared: bytes, seed: int, *, deadline: float
@@ -523,12 +559,23 @@ class GenerationPipeline:
             return None
         return Regenerated(outcome.images[0], outcome.provider_seconds, outcome.estimated_cost_usd)
 
-    def _finalize(self, design: Design) -> Design:
+    def _finalize(self, design: Design, time_left: TimeLeft | None = None) -> Design:
         keys = WorkKeys(design.tenant_id, design.design_id)
-        verdicts, quality_changes = self._review_structure(design)
         outputs: list[OutputImage] = []
-        for index in range(design.brief.variants):
-            generated = self._work.read(keys.generated(index), max_bytes=self._settings.max_upload_bytes)
+        made = [i for i in range(design.brief.variants) if self._work.size_of(keys.generated(i)) is not None]
+        if not made:
+            raise ProviderOutputInvalid("no generated image was stored for this design")
+        verdicts, quality_changes = self._review_structure(design, made, time_left)
+        filtered = design.brief.variants - len(made)
+        if filtered:
+            logger.warning(
+                "the provider filtered some variants",
+                extra={"design_id": design.design_id, "filtered": filtered, "made": len(made)},
+            )
+        for index, generated_index in enumerate(made):
+            generated = self._work.read(
+                keys.generated(generated_index), max_bytes=self._settings.max_upload_bytes
+            )
             preview = design.provider == "preview"
             rendered = render_output(
                 generated,
@@ -537,6 +584,8 @@ class GenerationPipeline:
                 comment=f"roomcraft:{design.provider}:{design.design_id}",
             )
             metadata = {"design-id": design.design_id, "provider": design.provider}
+            if filtered:
+                metadata["variants-filtered"] = str(filtered)
             if preview:
                 metadata["preview"] = "true"
             stored = []
@@ -560,7 +609,7 @@ class GenerationPipeline:
                     blurhash=rendered.blurhash,
                     dominant_color=rendered.dominant_color,
                     metadata=metadata,
-                    quality=verdicts.get(index),
+                    quality=verdicts.get(generated_index),
                 )
             )
         return self._move(
@@ -575,12 +624,16 @@ class GenerationPipeline:
         outputs = output_summaries(updated, self._outputs.url_for) if target is DesignStatus.SUCCEEDED else ()
         updated, event = with_status_event(updated, design.status, outputs)
         self._save(design, updated)
-        self._events.publish(event)
+        try:
+            self._events.publish(event)
+        finally:
+            # Settled even when the publish fails: the stored event is sent again by the next
+            # delivery (or by ``_fail`` on the last one), the refund and batch count must not wait.
+            if target.is_terminal:
+                self._settle(updated)
         logger.info(
             "design moved", extra={"design_id": design.design_id, "from": design.status, "to": target}
         )
-        if target.is_terminal:
-            self._settle(updated)
         return updated
 
     def _save(self, previous: Design, updated: Design) -> None:
@@ -595,17 +648,29 @@ class GenerationPipeline:
     def _fail(self, design: Design, code: str, message: str) -> None:
         current = self._designs.get(design.tenant_id, design.design_id)
         if current.status.is_terminal:
+            # Terminal already: this attempt's terminal publish (or another writer's) may have failed
+            # after the save, and no delivery follows the last one. Send the stored event again
+            # (consumers deduplicate on its id) and settle; both are idempotent.
+            self._finish_terminal(current)
             return
         failed, event = with_status_event(current.fail(code, message, now=self._clock()), current.status)
         try:
             self._save(current, failed)
         except _Stop:
-            return
-        self._events.publish(event)
+            return  # canceled under us: the cancel announced and settled it
         logger.info("design failed", extra={"design_id": design.design_id, "code": code})
         if current.predictions is not None:
             self._cancel_predictions(current.provider, current.predictions.outstanding)
-        self._settle(failed)
+        try:
+            self._events.publish(event)
+        finally:
+            self._settle(failed)
+
+    def _finish_terminal(self, design: Design) -> None:
+        try:
+            self._announce_again(design)
+        finally:
+            self._settle(design)
 
     def _announce_again(self, design: Design) -> None:
         """A redelivery (the last attempt may have died between a status write and its event), or

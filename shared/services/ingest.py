@@ -7,12 +7,17 @@ finds the record and either stops (done) or finishes the same work with the same
 (the design's own conditional create lets only one of them make it). The design is made by the
 same ``DesignService.create`` as the API's, with ``origin=s3``.
 
-A photo refused here (options, size, type) gets ``outbox/{tenant}/{path}.error.json`` and its
-original moves to ``quarantine/{tenant}/{path}``; no design is made for it.
+A photo written by an identity its tenant has not registered (``shared.domain.inbox_writers``,
+when ``inbox_writer_check`` is ``enforce``: the cloud) is refused like one with bad options.
+A photo refused here (options, size, type, writer) gets ``outbox/{tenant}/{path}.error.json`` and its
+original moves to ``quarantine/{tenant}/{path}``; no design is made for it. A drop whose key cannot
+be repeated in the outbox (``//``, ``.``/``..``, too long) goes to
+``quarantine/{tenant}/refused-keys/{digest}`` with its report beside it (``{digest}.error.json``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +32,7 @@ from shared.domain.errors import (
     ImageEmpty,
     ImageError,
     ImageTooLarge,
+    InboxKeyRefused,
     InboxPathInvalid,
     InvalidOptions,
     RoomcraftError,
@@ -38,6 +44,7 @@ from shared.domain.errors import (
 from shared.domain.ids import new_id
 from shared.domain.inbox import (
     DEFAULTS_FILE,
+    ERROR_REPORT_SUFFIX,
     OPTIONS_FILE_MAX_BYTES,
     DropKind,
     DroppedObject,
@@ -52,7 +59,8 @@ from shared.domain.inbox import (
     options_from_metadata,
     resolve_options,
 )
-from shared.domain.ports import BatchMembership, InboxStore, IngestStore, ObjectInfo
+from shared.domain.inbox_writers import check_writer
+from shared.domain.ports import BatchMembership, InboxStore, IngestStore, ObjectInfo, TenantStore
 from shared.imaging.prepare import SIGNATURE_BYTES, check_image_signature
 from shared.services.designs import DesignRequest, DesignService
 from shared.settings import Settings
@@ -85,6 +93,7 @@ class InboxIngest:
         designs: DesignService,
         clock: Callable[[], datetime] = utcnow,
         batches: BatchMembership | None = None,
+        tenants: TenantStore | None = None,
     ) -> None:
         self._settings = settings
         self._inbox = inbox
@@ -93,6 +102,10 @@ class InboxIngest:
         self._clock = clock
         self._batches = batches
         """Where each design joins its drop's batch (``GET /v1/batches/{id}``, ``batch.completed``)."""
+        self._tenants = tenants
+        """Whose registered inbox writers are checked, when ``inbox_writer_check`` is ``enforce``."""
+        if settings.inbox_writer_check == "enforce" and tenants is None:
+            raise ValueError("inbox_writer_check=enforce needs the tenants store")
 
     def ingest(self, dropped: DroppedObject) -> IngestOutcome:
         if dropped.bucket != self._inbox.name:
@@ -103,6 +116,9 @@ class InboxIngest:
         except InboxPathInvalid as error:  # no tenant to report to: say it in the logs only
             logger.warning(error.message, extra={"code": error.code})
             return IngestOutcome.IGNORED
+        problem = path.key_problem
+        if problem is not None:
+            return self._refuse_key(path, InboxKeyRefused(problem, details={"key": path.key}))
         if path.kind is not DropKind.PHOTO:
             return IngestOutcome.IGNORED
         head = self._inbox.head(path.key)
@@ -115,8 +131,9 @@ class InboxIngest:
         options: ResolvedOptions | None = None
         refusal: RoomcraftError | None = None
         try:
+            self._check_writer(path, dropped)
             options = self._options(path, head)
-        except ValidationFailed as error:
+        except (ValidationFailed, TenantNotFound) as error:
             refusal = error
         now = self._clock()
         fresh = IngestRecord(
@@ -168,6 +185,13 @@ class InboxIngest:
                 break
         return resolve_options(path, metadata=metadata, sidecar=sidecar, defaults=defaults)
 
+    def _check_writer(self, path: InboxPath, dropped: DroppedObject) -> None:
+        """The prefix names a tenant; S3 names the writer: they must agree (docs/inbox.md)."""
+        if self._settings.inbox_writer_check != "enforce" or self._tenants is None:
+            return
+        tenant = self._tenants.get(path.tenant_id)
+        check_writer(path.tenant_id, dropped.writer, tenant.inbox_writers)
+
     def _check_photo(self, path: InboxPath, head: ObjectInfo) -> None:
         """What can be told without reading the photo: size, then type from its first bytes.
         The worker runs every other check (decoding, pixels, smallest side) as for API designs."""
@@ -212,6 +236,34 @@ class InboxIngest:
             )
         if self._batches is not None:  # also after a retry: the earlier delivery may have died first
             self._batches.join(record.tenant_id, record.batch_id, record.design_id)
+
+    def _refuse_key(self, path: InboxPath, error: InboxKeyRefused) -> IngestOutcome:
+        """A key the outbox cannot repeat: the original and its report go under a short key of
+        their own in the quarantine. Idempotent: a redelivery rewrites the same report, or finds
+        the original gone."""
+        head = self._inbox.head(path.key)
+        if head is None:
+            return IngestOutcome.MISSING
+        quarantine_key = path.refused_key(hashlib.sha256(path.key.encode()).hexdigest()[:32])
+        report = InboxErrorReport(
+            code=error.code,
+            message=error.message,
+            details=error.details,
+            source=InboxObject(key=path.key, etag=head.etag),
+            stage="ingest",
+            quarantine_key=quarantine_key,
+            occurred_at=self._clock(),
+        )
+        self._inbox.write(
+            quarantine_key + ERROR_REPORT_SUFFIX,
+            report.model_dump_json(indent=2).encode(),
+            content_type="application/json",
+            cache_control=REPORT_CACHE_CONTROL,
+        )
+        self._inbox.copy_from(self._inbox.name, path.key, quarantine_key)
+        self._inbox.delete(path.key)
+        logger.warning("inbox key refused", extra={"code": error.code, "quarantine_key": quarantine_key})
+        return IngestOutcome.REJECTED
 
     def _reject(
         self, path: InboxPath, source: InboxObject, record: IngestRecord, error: RoomcraftError

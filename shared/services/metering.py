@@ -3,7 +3,7 @@
 - designs: per tenant per UTC day, and for the whole deployment per UTC day (the GPU bill's cap);
   a design (or a whole batch) takes its units from both counters in one transaction, or none;
 - requests: per tenant per minute, one conditional update per authenticated request;
-- a design that fails for a reason of ours gives its unit back, once (``refund``).
+- a design that fails for a reason of ours before any paid work gives its unit back, once (``refund``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from shared.domain.quotas import (
     Window,
     design_window,
     expiry_epoch,
-    is_refundable,
+    refund_due,
     request_window,
 )
-from shared.domain.status import DesignStatus
 from shared.domain.tenants import Principal, Tenant
 from shared.settings import Settings
 
@@ -158,10 +157,8 @@ class Metering:
         self._counters.subtract(self._design_changes(tenant_id, units, window, None))
 
     def refund(self, design: Design) -> bool:
-        """Give a failed design's unit back if the failure was ours; once per design, however often asked."""
-        if design.status is not DesignStatus.FAILED or design.error is None:
-            return False
-        if not is_refundable(design.error.code):
+        """Give a failed design's unit back if the failure was ours and cost no GPU time; once per design."""
+        if not refund_due(design):
             return False
         window = design_window(design.created_at)
         changes = self._design_changes(design.tenant_id, 1, window, None)

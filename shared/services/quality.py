@@ -16,7 +16,7 @@ redelivered message never pays for the same regeneration twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -149,10 +149,12 @@ class QualityGate:
         read_generated: Callable[[int], bytes],
         write_generated: Callable[[int, GeneratedImage], None],
         regenerate: Regenerate,
+        indices: Sequence[int] | None = None,
     ) -> Review:
+        """Verdicts on the variants ``indices`` (all of the brief's by default), in that order."""
         threshold, retries = self.policy_for(design.tenant_id)
         verdicts = []
-        for index in range(design.brief.variants):
+        for index in range(design.brief.variants) if indices is None else indices:
             key = verdict_key(design, index)
             if self._work.size_of(key) is not None:  # reviewed by an earlier attempt
                 verdicts.append(VariantVerdict.model_validate_json(self._work.read(key, max_bytes=64 * 1024)))

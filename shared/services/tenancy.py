@@ -15,6 +15,7 @@ from shared.domain.errors import (
     TenantNotFound,
     ValidationFailed,
 )
+from shared.domain.inbox_writers import is_unique_id
 from shared.domain.ports import ApiKeyStore, TenantStore
 from shared.domain.quality import QualityPolicy
 from shared.domain.tenants import (
@@ -143,6 +144,24 @@ class TenantAdmin:
                 "the structure threshold is a score from 0 to 1 and the retries 0 to 3"
             ) from error
         updated = tenant.model_copy(update={"quality": policy, "updated_at": self._clock()})
+        self._tenants.save(updated)
+        return updated
+
+    # --- inbox writers ------------------------------------------------------------------
+    def allow_inbox_writer(self, tenant_id: str, writer: str) -> Tenant:
+        """Let one IAM identity (its unique id, ``AROA…``/``AIDA…``) drop photos for the tenant."""
+        if not is_unique_id(writer):
+            raise ValidationFailed(f"{writer!r} is not an IAM unique id (AROA… for a role, AIDA… for a user)")
+        return self._set_inbox_writers(tenant_id, lambda current: current | {writer})
+
+    def revoke_inbox_writer(self, tenant_id: str, writer: str) -> Tenant:
+        """From the next drop on, objects this identity writes for the tenant are quarantined."""
+        return self._set_inbox_writers(tenant_id, lambda current: current - {writer})
+
+    def _set_inbox_writers(self, tenant_id: str, change: Callable[[set[str]], set[str]]) -> Tenant:
+        tenant = self._tenants.get(tenant_id)
+        writers = tuple(sorted(change(set(tenant.inbox_writers))))
+        updated = tenant.model_copy(update={"inbox_writers": writers, "updated_at": self._clock()})
         self._tenants.save(updated)
         return updated
 

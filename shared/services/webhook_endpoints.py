@@ -83,15 +83,13 @@ class WebhookEndpointService:
         """A new endpoint and its signing secret, which is returned here and never again."""
         self._check_url(url)
         types = parse_event_types(event_types)
-        registered = [e for e in self._endpoints.list(tenant_id) if not e.is_default_channel]
-        if len(registered) >= self._settings.webhook_max_endpoints:
-            raise WebhookEndpointLimitReached(
-                f"a tenant may have at most {self._settings.webhook_max_endpoints} webhook endpoints",
-                details={"limit": self._settings.webhook_max_endpoints},
-            )
+        limit = self._settings.webhook_max_endpoints
         endpoint, secret = self._new_endpoint(tenant_id, new_id("whe"), url=url, description=description)
         endpoint = endpoint.model_copy(update={"event_types": types})
-        self._endpoints.create(endpoint)
+        if not self._endpoints.create_within_limit(endpoint, limit=limit):
+            raise WebhookEndpointLimitReached(
+                f"a tenant may have at most {limit} webhook endpoints", details={"limit": limit}
+            )
         return endpoint, secret
 
     def list(self, tenant_id: str) -> list[tuple[WebhookEndpoint, EndpointHealth]]:

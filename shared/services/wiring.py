@@ -25,11 +25,13 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from shared.adapters.kms import KmsSecretCipher
+    from shared.providers.sagemaker import SageMakerProvider
     from shared.services.analysis import UploadAnalysis
     from shared.services.callbacks import PredictionCallbacks
     from shared.services.generation import GenerationPipeline
     from shared.services.ingest import InboxIngest
     from shared.services.quality import PhotoAnalyser, QualityGate
+    from shared.services.sweeper import StaleDesignSweeper
     from shared.services.webhook_dispatch import WebhookDispatcher
     from shared.services.webhook_endpoints import WebhookEndpointService
     from shared.services.writeback import InboxWriteback
@@ -51,8 +53,16 @@ def design_service() -> DesignService:
         upload_bucket=Bucket(settings.uploads_bucket),
         queue=GenerationQueue(settings.generate_queue_url),
         events=StatusEventBus(settings.event_bus_name),
-        check_image_url=partial(check_url, allow_loopback=settings.loopback_urls_allowed),
-        check_webhook_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
+        check_image_url=partial(
+            check_url,
+            allow_loopback=settings.loopback_urls_allowed,
+            blocked_ports=settings.loopback_blocked_ports,
+        ),
+        check_webhook_url=partial(
+            check_webhook_url,
+            allow_loopback=settings.loopback_urls_allowed,
+            blocked_ports=settings.loopback_blocked_ports,
+        ),
         predictions=CancelThroughWorker(GenerationQueue(settings.generate_queue_url)),
         quota=metering(),
         on_terminal=settlement().settle,
@@ -84,7 +94,10 @@ def generation_pipeline() -> GenerationPipeline:
         outputs=outputs_bucket(),
         events=StatusEventBus(settings.event_bus_name),
         fetcher=ImageUrlFetcher(
-            timeout=settings.fetch_timeout_seconds, allow_loopback=settings.loopback_urls_allowed
+            timeout=settings.fetch_timeout_seconds,
+            deadline=settings.source_fetch_deadline_seconds,
+            allow_loopback=settings.loopback_urls_allowed,
+            blocked_ports=settings.loopback_blocked_ports,
         ),
         providers=partial(provider_for, settings=settings),
         checks=GenerationQueue(settings.generate_queue_url),
@@ -141,6 +154,30 @@ def upload_analysis() -> UploadAnalysis:
     )
 
 
+def sagemaker_provider() -> SageMakerProvider:
+    """The configured SageMaker provider (the inference-events function records failures with it)."""
+    from shared.providers.registry import provider_for
+    from shared.providers.sagemaker import SageMakerProvider
+
+    provider = provider_for("sagemaker", get_settings())
+    assert isinstance(provider, SageMakerProvider)
+    return provider
+
+
+@cache
+def stale_design_sweeper() -> StaleDesignSweeper:
+    from shared.services.sweeper import StaleDesignSweeper
+
+    settings = get_settings()
+    return StaleDesignSweeper(
+        settings=settings,
+        designs=DesignRepository(settings),
+        queue=GenerationQueue(settings.generate_queue_url),
+        events=StatusEventBus(settings.event_bus_name),
+        on_terminal=settlement().settle,
+    )
+
+
 @cache
 def inbox_ingest() -> InboxIngest:
     from shared.adapters.dynamodb import IngestRepository
@@ -153,6 +190,7 @@ def inbox_ingest() -> InboxIngest:
         records=IngestRepository(settings),
         designs=design_service(),
         batches=batch_completion(),
+        tenants=TenantRepository(settings),
     )
 
 
@@ -189,7 +227,11 @@ def webhook_endpoints() -> WebhookEndpointService:
         messages=WebhookMessageRepository(settings),
         queue=WebhookQueue(settings.webhook_queue_url),
         cipher=webhook_cipher(),
-        check_url=partial(check_webhook_url, allow_loopback=settings.loopback_urls_allowed),
+        check_url=partial(
+            check_webhook_url,
+            allow_loopback=settings.loopback_urls_allowed,
+            blocked_ports=settings.loopback_blocked_ports,
+        ),
     )
 
 
@@ -211,6 +253,7 @@ def webhook_dispatcher() -> WebhookDispatcher:
             timeout=settings.webhook_timeout_seconds,
             allow_loopback=settings.loopback_urls_allowed,
             excerpt_bytes=settings.webhook_response_excerpt_bytes,
+            blocked_ports=settings.loopback_blocked_ports,
         ),
         events=StatusEventBus(settings.event_bus_name),
     )
@@ -298,6 +341,7 @@ def reset() -> None:
         photo_analyser,
         quality_gate,
         upload_analysis,
+        stale_design_sweeper,
         prediction_callbacks,
         inbox_ingest,
         inbox_writeback,

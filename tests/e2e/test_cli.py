@@ -162,6 +162,7 @@ def test_dev_serves_the_api_and_docs_then_stops_cleanly_on_ctrl_c() -> None:
     assert process.returncode == 0
     assert f"http://127.0.0.1:{port}/docs" in output
     assert "API key  rc_" in output  # the development tenant's key, nothing to configure
+    assert "nothing is kept across restarts" in output  # said plainly (issue 13, item 11)
     assert "Stopping" in output
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)

@@ -38,7 +38,11 @@ import httpx
 from PIL import Image, ImageDraw
 
 TOKEN = "r8_fake_token_for_tests"
-OUTCOMES = ("succeeded", "failed", "canceled", "not_image", "oversize", "no_output")
+OUTCOMES = ("succeeded", "failed", "canceled", "aborted", "not_image", "oversize", "no_output")
+TERMINAL = ("succeeded", "failed", "canceled", "aborted")
+ADIRIK_VERSION = "76604baddc85b1b4616e1c6475eca080da339c8875bd4996705440484a6eac38"
+SINGLE_OUTPUT_MODELS = frozenset({"adirik/interior-design", "black-forest-labs/flux-kontext-pro"})
+"""Models whose output is one URI (Cog ``-> Path``); the others (cog-flux) answer a list of URIs."""
 
 WebhookSender = Callable[[str, dict[str, str], bytes], int]
 """(url, headers, body) -> HTTP status the receiver answered."""
@@ -54,6 +58,7 @@ class Fault:
     retry_after: str | None = None
     delay: float = 0.0
     remaining: int = 1
+    detail: str | None = None
 
 
 @dataclass
@@ -70,6 +75,7 @@ class Delivery:
     url: str
     status: int
     attempt: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (120, 150, 170)) -> bytes:
@@ -82,6 +88,16 @@ def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (120
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def adirik_effective_prompt(prompt: str) -> str:
+    """The prompt adirik/interior-design's predict() really runs (neuralwork/sd-interior-design):
+    it adds a bed to bedroom and children's room prompts that do not mention one."""
+    if "bedroom" in prompt and "bed " not in prompt:
+        return prompt + ", with a queen size bed against the wall"
+    if ("children room" in prompt or "children's room" in prompt) and "bed " not in prompt:
+        return prompt + ", with a twin bed against the wall"
+    return prompt
 
 
 def now_iso() -> str:
@@ -105,17 +121,31 @@ class FakeReplicate:
     """Deliver webhooks on their own as predictions complete; off: only ``deliver()`` sends them."""
     oversize_bytes: int = 2 * 1024 * 1024
     output_as_list: bool = False
-    """Answer ``output`` as a list even for one image (adirik answers a single URL string)."""
+    """Answer ``output`` as a list even for a single-output model (adirik answers one URI)."""
+    max_wait_seconds: float = 60.0
+    """Replicate holds a ``Prefer: wait=N`` create at most N s (at most 60); tests lower this cap."""
+    filtered: int = 0
+    """Outputs a batched (``num_outputs``) prediction loses to the safety checker, as cog-flux drops
+    flagged images; the prediction fails only when every image is flagged."""
+    versions: set[str] = field(default_factory=lambda: {ADIRIK_VERSION})
+    """Versions this account may run; others answer 422 "Invalid version or not permitted"."""
+    outputs_need_auth: bool = False
+    """Output files are served only with the API token (as some accounts' files are)."""
+    max_request_bytes: int = 1024 * 1024
+    """Larger create bodies answer 413 (inline data URIs are meant for files up to ~256 KB)."""
 
     predictions: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    effective_prompts: dict[str, str] = field(default_factory=dict)
+    """adirik predictions: the prompt its predict() runs after its own rewrite."""
     _faults: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _image: bytes = field(default_factory=png)
+    _done: dict[str, threading.Event] = field(default_factory=dict)
 
     # --- lifecycle ------------------------------------------------------------------------
     @property
@@ -161,9 +191,10 @@ class FakeReplicate:
         retry_after: str | None = None,
         delay: float = 0.0,
         times: int = 1,
+        detail: str | None = None,
     ) -> None:
         with self._lock:
-            self._faults.append(Fault(route, kind, status, retry_after, delay, times))
+            self._faults.append(Fault(route, kind, status, retry_after, delay, times, detail))
 
     def take_fault(self, route: str) -> Fault | None:
         with self._lock:
@@ -193,7 +224,8 @@ class FakeReplicate:
         base = self.url
         prediction: dict[str, Any] = {
             "id": prediction_id,
-            "model": model or "adirik/interior-design",
+            "model": model
+            or ("adirik/interior-design" if body.get("version") == ADIRIK_VERSION else "unknown/model"),
             "version": body.get("version") or "official",
             "input": body.get("input", {}),
             "output": None,
@@ -211,8 +243,15 @@ class FakeReplicate:
             "webhook": body.get("webhook"),
             "webhook_events_filter": body.get("webhook_events_filter"),
         }
+        if prediction["model"] == "adirik/interior-design" and isinstance(
+            prediction["input"].get("prompt"), str
+        ):
+            self.effective_prompts[prediction_id] = adirik_effective_prompt(prediction["input"]["prompt"])
         with self._lock:
             self.predictions[prediction_id] = prediction
+            self._done[prediction_id] = threading.Event()
+        if "start" in (body.get("webhook_events_filter") or []):
+            self._webhook_in_background(prediction_id, final=False)
         if self.mode == "complete":
             self._complete(prediction_id, self.outcome)
             self._webhook_in_background(prediction_id)
@@ -233,7 +272,7 @@ class FakeReplicate:
             prediction = self.predictions.get(prediction_id)
         if prediction is None:
             return None
-        if prediction["status"] not in ("succeeded", "failed", "canceled"):
+        if prediction["status"] not in TERMINAL:
             self._complete(prediction_id, "canceled")
             self._webhook_in_background(prediction_id)
         return prediction
@@ -242,25 +281,45 @@ class FakeReplicate:
         assert outcome in OUTCOMES, outcome
         with self._lock:
             prediction = self.predictions[prediction_id]
-            prediction["started_at"] = prediction["started_at"] or now_iso()
             prediction["completed_at"] = now_iso()
+            if outcome == "aborted":
+                # Stopped before it ran (its Cancel-After deadline passed): never started, no metrics.
+                prediction["status"] = "aborted"
+                self._done[prediction_id].set()
+                return
+            prediction["started_at"] = prediction["started_at"] or now_iso()
             prediction["metrics"] = {"predict_time": self.predict_time}
-            if outcome == "failed":
+            count = int(prediction["input"].get("num_outputs") or 1)
+            batched = "num_outputs" in prediction["input"]
+            kept = count - self.filtered if batched else count
+            if outcome == "failed" or (outcome == "succeeded" and kept <= 0):
                 prediction["status"] = "failed"
-                prediction["error"] = "CUDA out of memory. Tried to allocate 2.00 GiB"
+                prediction["error"] = (
+                    "All generated images contained NSFW content. "
+                    "Try running it again with a different prompt."
+                    if kept <= 0
+                    else "CUDA out of memory. Tried to allocate 2.00 GiB"
+                )
             elif outcome == "canceled":
                 prediction["status"] = "canceled"
             else:
                 prediction["status"] = "succeeded"
-                count = int(prediction["input"].get("num_outputs") or 1)
-                urls = [f"{self.url}/delivery/{prediction_id}/{i}.png" for i in range(count)]
+                urls = [f"{self.url}/delivery/{prediction_id}/{i}.png" for i in range(kept)]
+                single = prediction["model"] in SINGLE_OUTPUT_MODELS and not self.output_as_list
                 if outcome == "no_output":
                     prediction["output"] = None
-                elif count == 1 and not self.output_as_list:
+                elif single:
                     prediction["output"] = urls[0]
                 else:
                     prediction["output"] = urls
                 prediction["_outcome"] = outcome
+            self._done[prediction_id].set()
+
+    def wait_for(self, prediction_id: str, seconds: float) -> None:
+        """Hold a ``Prefer: wait`` create until the prediction finishes or ``seconds`` pass."""
+        done = self._done.get(prediction_id)
+        if done is not None:
+            done.wait(min(seconds, self.max_wait_seconds))
 
     def output_body(self, prediction_id: str) -> tuple[bytes, str] | None:
         with self._lock:
@@ -317,26 +376,33 @@ class FakeReplicate:
         except httpx.HTTPError:
             return 0
 
-    def deliver(self, prediction_id: str) -> list[int]:
-        """Send the completed webhook, retrying like Replicate until a 2xx or the attempts run out."""
+    def deliver(self, prediction_id: str, *, final: bool = True) -> list[int]:
+        """Send a webhook as Replicate does: the final ("completed") event is retried with
+        exponential backoff until a 2xx or the attempts run out, each attempt signed with a new
+        timestamp under the same ``webhook-id``; other events are sent once."""
         prediction = self.public(prediction_id)
         if not self.webhooks or not prediction.get("webhook"):
             return []
         statuses = []
-        url, headers, body = self.signed_webhook(prediction_id)
-        for attempt in range(1, self.webhook_attempts + 1):
+        message_id = f"msg_{uuid.uuid4().hex}"
+        attempts = self.webhook_attempts if final else 1
+        for attempt in range(1, attempts + 1):
+            url, headers, body = self.signed_webhook(prediction_id, webhook_id=message_id)
             status = self.send(url, headers, body)
             statuses.append(status)
             with self._lock:
-                self.deliveries.append(Delivery(prediction_id, url, status, attempt))
+                self.deliveries.append(Delivery(prediction_id, url, status, attempt, headers))
             if 200 <= status < 300:
                 break
-            time.sleep(self.webhook_retry_delay)
+            if attempt < attempts:
+                time.sleep(self.webhook_retry_delay * 2 ** (attempt - 1))
         return statuses
 
-    def _webhook_in_background(self, prediction_id: str) -> None:
+    def _webhook_in_background(self, prediction_id: str, *, final: bool = True) -> None:
         if self.background_webhooks and self.webhooks and self.predictions[prediction_id].get("webhook"):
-            threading.Thread(target=self.deliver, args=(prediction_id,), daemon=True).start()
+            threading.Thread(
+                target=self.deliver, args=(prediction_id,), kwargs={"final": final}, daemon=True
+            ).start()
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -383,9 +449,18 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay)
             return False  # then answer normally, too late for the client
         extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        if fault.status == 429:
+            # Replicate's documented throttle body: only a detail, the wait in its words.
+            detail = fault.detail or "Request was throttled. Your rate limit resets in ~30s."
+            self._json(429, {"detail": detail}, **extra)
+            return True
         self._json(
             fault.status,
-            {"title": "Fault", "detail": f"injected HTTP {fault.status}", "status": fault.status},
+            {
+                "title": "Fault",
+                "detail": fault.detail or f"injected HTTP {fault.status}",
+                "status": fault.status,
+            },
             **extra,
         )
         return True
@@ -420,6 +495,9 @@ class _Handler(BaseHTTPRequestHandler):
         if match := re.fullmatch(r"/delivery/([^/]+)/(\d+)\.png", path):
             if self._fault("output"):
                 return
+            if fake.outputs_need_auth and self.headers.get("authorization") != f"Bearer {fake.token}":
+                self._send(403, b"Forbidden", "text/plain")
+                return
             found = fake.output_body(match.group(1))
             if found is None:
                 self._send(404, b"not found", "text/plain")
@@ -452,8 +530,13 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/v1/files":
             if self._fault("files"):
                 return
+            content = _multipart_file(self.headers.get("content-type") or "", raw)
+            if content is None:
+                self._json(400, {"title": "Bad request", "detail": "expected a multipart 'content' part"})
+                return
             file_id = uuid.uuid4().hex[:16]
-            fake.files[file_id] = raw
+            fake.files[file_id] = content
+            raw = content
             self._json(
                 201,
                 {
@@ -483,16 +566,48 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/v1/predictions" or official:
             if self._fault("create"):
                 return
+            if len(raw) > fake.max_request_bytes:
+                self._json(
+                    413, {"title": "Request too large", "detail": "request body too large", "status": 413}
+                )
+                return
             if not isinstance(body, dict) or "input" not in body:
                 self._json(422, {"title": "Invalid input", "detail": "input is required", "status": 422})
                 return
+            if not official and body.get("version") not in fake.versions:
+                self._json(
+                    422,
+                    {
+                        "title": "Invalid version or not permitted",
+                        "detail": "The specified version does not exist "
+                        "(or perhaps you don't have permission to use it?)",
+                        "status": 422,
+                    },
+                )
+                return
             model = f"{official.group(1)}/{official.group(2)}" if official else None
             prediction = fake.create(body, model)
-            waits = "wait" in (self.headers.get("prefer") or "")
-            shown = fake.public(prediction["id"])
-            if not waits and fake.mode == "complete":
+            wait = re.search(r"\bwait(?:=(\d+))?", self.headers.get("prefer") or "")
+            if wait:
+                # Held until the prediction finishes or N s pass (60 without N), then answered as it is.
+                fake.wait_for(prediction["id"], float(wait.group(1) or 60))
+                shown = fake.public(prediction["id"])
+            else:
+                shown = fake.public(prediction["id"])
                 # Without Prefer: wait the create answers before the model has run.
-                shown.update(status="starting", output=None, completed_at=None, metrics={})
+                shown.update(status="starting", output=None, completed_at=None, metrics={}, started_at=None)
             self._json(201, shown)
             return
         self._json(404, {"detail": "no such route"})
+
+
+def _multipart_file(content_type: str, body: bytes) -> bytes | None:
+    """The bytes of the ``content`` part of a multipart/form-data body (what ``files.create`` sends)."""
+    match = re.search(r"boundary=\"?([^\";]+)", content_type)
+    if not match:
+        return None
+    for part in body.split(b"--" + match.group(1).encode()):
+        head, _, rest = part.partition(b"\r\n\r\n")
+        if b'name="content"' in head:
+            return rest[:-2] if rest.endswith(b"\r\n") else rest
+    return None

@@ -32,6 +32,9 @@ from tests.fakes.replicate_server import png
 
 ENDPOINT = "roomcraft-staging"
 RESULTS_BUCKET = "sagemaker-async-results"
+OUTPUT_PREFIX = "work/sagemaker-async/output/"
+FAILURE_PREFIX = "work/sagemaker-async/failure/"
+"""Where docs/providers.md tells operators to point the endpoint's S3OutputPath / S3FailurePath."""
 
 
 def container(request: ContainerRequest) -> ContainerResponse:
@@ -183,20 +186,20 @@ class _Handler(BaseHTTPRequestHandler):
         s3 = boto3.client("s3")
         request_body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         name = uuid.uuid4().hex
-        output = f"s3://{RESULTS_BUCKET}/out/{name}.out"
-        failure = f"s3://{RESULTS_BUCKET}/failures/{name}-error.out"
+        output = f"s3://{RESULTS_BUCKET}/{OUTPUT_PREFIX}{name}.out"
+        failure = f"s3://{RESULTS_BUCKET}/{FAILURE_PREFIX}{name}-error.out"
         if runtime.async_mode == "fail":
             s3.put_object(
                 Bucket=RESULTS_BUCKET,
-                Key=f"failures/{name}-error.out",
+                Key=f"{FAILURE_PREFIX}{name}-error.out",
                 Body=b"CUDA error: device-side assert",
             )
         else:
             _, data = runtime.run_model(request_body)
             if runtime.async_mode == "hold":
-                runtime.held[output] = (RESULTS_BUCKET, f"out/{name}.out", data)
+                runtime.held[output] = (RESULTS_BUCKET, f"{OUTPUT_PREFIX}{name}.out", data)
             else:
-                s3.put_object(Bucket=RESULTS_BUCKET, Key=f"out/{name}.out", Body=data)
+                s3.put_object(Bucket=RESULTS_BUCKET, Key=f"{OUTPUT_PREFIX}{name}.out", Body=data)
         inference_id = self.headers.get("X-Amzn-SageMaker-Inference-Id") or name
         self._send(
             202,

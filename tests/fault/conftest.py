@@ -61,6 +61,8 @@ def fault_cloud() -> Iterator[FaultCloud]:
                     # Seconds instead of the production hours, so retries happen within a test.
                     "ROOMCRAFT_WEBHOOK_RETRY_SCHEDULE_SECONDS": "[0, 1, 1, 2, 2, 3, 3, 3]",
                     "ROOMCRAFT_WEBHOOK_TIMEOUT_SECONDS": "2",
+                    # The slow-source scenario: a source fetch ends within 2 s, whatever it sends.
+                    "ROOMCRAFT_SOURCE_FETCH_DEADLINE_SECONDS": "2",
                 },
             ) as cloud:
                 api = RoomcraftClient(cloud.api_url, api_key=cloud.api_key)

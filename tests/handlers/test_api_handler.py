@@ -127,7 +127,7 @@ def test_bad_list_parameters_are_422(aws: dict[str, Any]) -> None:
     status, _, body = call(http_api_event("GET", "/v1/designs", query="limit=1000"))
     assert (status, body["error"]["code"]) == (422, "validation_failed")
     status, _, body = call(http_api_event("GET", "/v1/designs", query="cursor=%%%"))
-    assert (status, body["error"]["code"]) == (422, "validation_failed")
+    assert (status, body["error"]["code"]) == (400, "cursor_invalid")
 
 
 def test_requests_still_run_after_something_cleared_the_event_loop(aws: dict[str, Any]) -> None:

@@ -262,7 +262,10 @@ def test_a_batch_of_several_photos(aws: dict[str, Any]) -> None:
 
 
 def test_a_batch_of_51_is_refused(aws: dict[str, Any]) -> None:
-    body = {"defaults": {"upload_id": "u", "room_type": "bedroom", "style": "japandi"}, "designs": [{}] * 51}
+    body = {
+        "defaults": {"upload_id": "u", "room_type": "bedroom", "style": "japandi"},
+        "designs": [{"style": "coastal"}] * 51,
+    }
     answer = call("POST", "/v1/batches", body)
     assert (answer.status, answer.code) == (422, "batch_too_large")
     assert answer.body["error"]["details"]["limit"] == 50

@@ -90,3 +90,40 @@ def test_an_async_design_waits_then_completes_on_the_sns_notification(
     assert done.status is DesignStatus.SUCCEEDED
     assert done.provider_seconds == 6.0
     assert done.outputs[0].metadata["provider"] == "sagemaker"
+
+
+def test_a_failed_notification_fails_the_design_with_sagemakers_reason(
+    aws: dict[str, Any], sagemaker_async: Any
+) -> None:
+    service = wiring.design_service()
+    slot = service.create_upload("tnt_default", content_type="image/jpeg")
+    boto3.client("s3").put_object(
+        Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()
+    )
+    design = service.create(
+        "tnt_default", DesignRequest(upload_id=slot.upload.upload_id, room_type="bedroom", style="japandi")
+    )
+    body = GenerationMessage(tenant_id="tnt_default", design_id=design.design_id).model_dump_json()
+    worker({"Records": [sqs_record(body)]}, lambda_context("roomcraft-worker"))
+    waiting = service.get("tnt_default", design.design_id)
+    assert waiting.prediction_id is not None
+    output, failure, _ = waiting.prediction_id.split("|")
+    for location in (output, failure):  # a timed-out invocation leaves neither object
+        bucket, key = location[5:].split("/", 1)
+        boto3.client("s3").delete_object(Bucket=bucket, Key=key)
+    message = json.loads(json.loads(sns_notification(f"tnt_default:{design.design_id}", output))["Message"])
+    message.update(
+        invocationStatus="Failed",
+        failureReason="ClientError: Inference request timed out after 3600 seconds.",
+        responseParameters={"contentType": "text/plain", "failureLocation": failure},
+    )
+    notification = json.dumps({"Type": "Notification", "Message": json.dumps(message)})
+    response = inference_events(
+        {"Records": [sqs_record(notification)]}, lambda_context("roomcraft-inference-events")
+    )
+    assert response["batchItemFailures"] == []
+    failed = service.get("tnt_default", design.design_id)
+    assert failed.status is DesignStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.code == "provider_failed"
+    assert "timed out after 3600 seconds" in failed.error.message

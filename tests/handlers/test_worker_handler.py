@@ -66,7 +66,10 @@ def test_concurrent_invocations_keep_their_own_batch_results(monkeypatch: Any) -
     both_running = threading.Barrier(2, timeout=10)
 
     class Pipeline:
-        def run(self, message: GenerationMessage, *, receive_count: int = 1) -> RunResult:
+        def run(
+            self, message: GenerationMessage, *, receive_count: int = 1, time_left: Any = None
+        ) -> RunResult:
+            assert time_left is not None  # the handler bounds the pipeline by the invocation's time
             if message.design_id in {"dsn_busy", "dsn_fine"}:
                 both_running.wait()  # the two batches are in the handler at the same time
             if message.design_id == "dsn_busy":

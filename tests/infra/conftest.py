@@ -26,6 +26,17 @@ from infra.stack import RoomcraftStack
 
 NO_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
 
+TEST_ACCOUNT = "123456789012"
+
+
+def deploy_environ(region: str | None = "us-east-1") -> dict[str, str]:
+    """What ``cdk deploy`` hands the app: a concrete account and region (``None``: an offline synth
+    that knows neither, which must keep working too)."""
+    if region is None:
+        return {}
+    return {"CDK_DEFAULT_ACCOUNT": TEST_ACCOUNT, "CDK_DEFAULT_REGION": region}
+
+
 TEST_CONFIG = DeploymentConfig(
     stage="test",
     provider="sagemaker",
@@ -35,6 +46,7 @@ TEST_CONFIG = DeploymentConfig(
     api_rate_limit=25,
     api_burst_limit=40,
     cors_allowed_origins=("https://app.example.com",),
+    generation_steps=30,
 )
 
 
@@ -60,8 +72,12 @@ class Synthesized:
         return dict(self.json["Resources"][self.logical_id(construct)])
 
 
-def synthesize(config: DeploymentConfig, outdir: Path) -> Synthesized:
-    app, stack = build_app(config, context=NO_BUNDLING, outdir=outdir, environ={})
+def synthesize(
+    config: DeploymentConfig, outdir: Path, *, environ: dict[str, str] | None = None
+) -> Synthesized:
+    """Synthesize as a deploy does (account and region known, us-east-1 unless ``environ`` says)."""
+    environ = deploy_environ() if environ is None else environ
+    app, stack = build_app(config, context=NO_BUNDLING, outdir=outdir, environ=environ)
     app.synth()  # cdk-nag runs here: any open finding raises
     return Synthesized(app=app, stack=stack, template=Template.from_stack(stack), outdir=outdir)
 

@@ -21,7 +21,11 @@ def test_http_api_routes_v1_to_the_api_function(synth: Synthesized) -> None:
     api_function = synth.logical_id(synth.stack.compute.functions["api"])
     assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [api_function, "Arn"]}
     assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
-    (permission,) = synth.resources("AWS::Lambda::Permission").values()
+    (permission,) = [
+        p
+        for p in synth.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [api_function, "Arn"]}
+    ]
     assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
     assert json.dumps(permission["Properties"]["SourceArn"]).endswith('"/*/*/v1/{proxy+}"]]}')
 

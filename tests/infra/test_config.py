@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from infra.config import ConfigError, DeploymentConfig
@@ -99,3 +101,39 @@ def test_every_problem_is_reported_at_once_with_where_to_set_it() -> None:
 def test_a_custom_domain_with_a_us_east_1_certificate_is_accepted() -> None:
     config = load({"domain_name": "images.example.com", "certificate_arn": CERTIFICATE})
     assert config.domain_name == "images.example.com"
+
+
+# --- model parameter ranges (issue 14, item 4) ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({"provider": "replicate", "generation_steps": "600"}, "generation_steps: 600 is outside"),
+        ({"provider": "replicate", "generation_guidance": "0.5"}, "guidance_scale (1-50)"),
+        (
+            {
+                "provider": "replicate",
+                "replicate_model": "black-forest-labs/flux-depth-dev",
+                "generation_steps": "80",
+            },
+            "num_inference_steps (1-50)",
+        ),
+    ],
+)
+def test_generation_settings_outside_the_models_range_stop_synthesis(
+    context: dict[str, object], expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load(context)
+
+
+def test_generation_settings_inside_the_range_pass() -> None:
+    config = load({"provider": "replicate", "generation_steps": "40", "generation_guidance": "7.5"})
+    assert (config.generation_steps, config.generation_guidance) == (40, 7.5)
+    flux = load(
+        {
+            "provider": "replicate",
+            "replicate_model": "black-forest-labs/flux-depth-dev",
+            "generation_guidance": "60",
+        }
+    )
+    assert flux.generation_guidance == 60.0

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from infra import runtime
+from infra.stack import SAGEMAKER_ASYNC_PREFIX
+from shared.providers.sagemaker import ASYNC_PREFIX
 from shared.resources import (
     BATCHES_TABLE,
     BUCKETS,
@@ -170,9 +172,11 @@ def test_api_role(synth: Synthesized) -> None:
     # Nothing of the worker's: no outputs bucket, no provider credentials, no model endpoint; only
     # the webhook signing secret, to verify provider callbacks (cancels go through the worker).
     assert not mentions(found, synth.logical_id(storage.buckets[OUTPUTS_BUCKET.id]))
-    assert reachable(found, "secretsmanager:GetSecretValue") == [
-        {"Ref": synth.logical_id(synth.stack.inference.replicate_webhook_secret)}
-    ]
+    # ... and the edge secret, to refuse calls that skipped CloudFront and its WAF (shared.api.edge).
+    assert sorted(json.dumps(r) for r in reachable(found, "secretsmanager:GetSecretValue")) == sorted(
+        json.dumps({"Ref": synth.logical_id(secret)})
+        for secret in (synth.stack.inference.replicate_webhook_secret, synth.stack.api.edge_secret)
+    )
     assert not any(a.startswith("sagemaker:") for s in found for a in s["Action"])
 
 
@@ -196,7 +200,11 @@ def test_worker_role(synth: Synthesized) -> None:
     assert as_set(reachable(found, "s3:PutObject")) == as_set(
         [object_arn(synth, UPLOADS_BUCKET.id, "work/"), object_arn(synth, OUTPUTS_BUCKET.id, "")]
     )
-    assert {a for s in found for a in s["Action"] if a.startswith("s3:")} == {"s3:PutObject", "s3:GetObject"}
+    assert {a for s in found for a in s["Action"] if a.startswith("s3:")} == {
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+    }
     generate = synth.logical_id(synth.stack.pipeline.queues[GENERATE_QUEUE.id].queue)
     # Sends only its own delayed "check the prediction" messages (the polling fallback).
     assert reachable(found, "sqs:SendMessage") == [{"Fn::GetAtt": [generate, "Arn"]}]
@@ -209,4 +217,18 @@ def test_worker_role(synth: Synthesized) -> None:
     (endpoint,) = reachable(found, "sagemaker:InvokeEndpoint")
     assert reachable(found, "sagemaker:InvokeEndpointAsync") == [endpoint]
     # SageMaker ARNs carry the endpoint name in lower case.
-    assert endpoint["Fn::Join"][1][-1] == ":endpoint/roomcraft-sdxl"
+    # (A plain string when the region is known, as in every deploy; a join of tokens otherwise.)
+    arn = endpoint if isinstance(endpoint, str) else endpoint["Fn::Join"][1][-1]
+    assert arn.endswith(":endpoint/roomcraft-sdxl")
+
+
+def test_worker_may_list_only_the_sagemaker_async_prefix(synth: Synthesized) -> None:
+    """S3 answers a missing key with 403 AccessDenied to a caller without s3:ListBucket, so the
+    async check could not tell "not written yet" from "refused" (issue 14, item 1)."""
+    uploads_bucket = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.buckets[UPLOADS_BUCKET.id]), "Arn"]}
+    for function_id in ("worker", "inference_events"):
+        (listing,) = [s for s in statements(synth, function_id) if "s3:ListBucket" in s["Action"]]
+        assert listing["Action"] == ["s3:ListBucket"]
+        assert listing["Resource"] == [uploads_bucket]
+        assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{ASYNC_PREFIX}*"]}}
+    assert SAGEMAKER_ASYNC_PREFIX == ASYNC_PREFIX == "work/sagemaker-async/"  # where the worker reads

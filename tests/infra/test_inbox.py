@@ -14,6 +14,7 @@ from shared.resources import (
     INGEST_QUEUE,
     INGESTS_TABLE,
     OUTPUTS_BUCKET,
+    TENANTS_TABLE,
     UPLOADS_BUCKET,
     UPLOADS_TABLE,
     WRITEBACK_QUEUE,
@@ -107,10 +108,23 @@ def test_ingest_role(synth: Synthesized) -> None:
     assert not reachable(found, "secretsmanager:GetSecretValue")
 
 
+def test_ingest_checks_the_writer_against_the_tenants_registered_writers(synth: Synthesized) -> None:
+    """Issue 13 item 6: in the cloud the key prefix alone does not make a design (docs/inbox.md)."""
+    ingest = synth.stack.compute.functions["ingest"]
+    env = synth.resource(ingest)["Properties"]["Environment"]["Variables"]
+    assert env["ROOMCRAFT_INBOX_WRITER_CHECK"] == "enforce"
+    tenants = arn(synth, synth.stack.storage.tables[TENANTS_TABLE.id])
+    assert tenants in reachable(statements(synth, "ingest"), "dynamodb:GetItem")
+
+
 def test_writeback_role(synth: Synthesized) -> None:
     found = statements(synth, "writeback")
     storage, pipeline = synth.stack.storage, synth.stack.pipeline
-    assert reachable(found, "dynamodb:GetItem") == [arn(synth, storage.tables[DESIGNS_TABLE.id])]
+    designs = arn(synth, storage.tables[DESIGNS_TABLE.id])
+    assert reachable(found, "dynamodb:GetItem")[0] == designs
+    assert json.dumps(reachable(found, "dynamodb:GetItem")[1:]) == json.dumps(
+        [{"Fn::Join": ["", [designs, "/index/open-designs"]]}]
+    )  # the table and its index: reads only
     assert not reachable(found, "dynamodb:PutItem")
     assert not reachable(found, "dynamodb:UpdateItem")
     inbox, outbox, quarantine = (

@@ -25,12 +25,14 @@ def env(synth: Synthesized, function_id: str) -> dict[str, Any]:
 
 def test_functions_that_start_predictions_know_the_callback_url(synth: Synthesized) -> None:
     api_url = json.dumps(env(synth, "worker")["ROOMCRAFT_API_BASE_URL"])
-    assert synth.logical_id(synth.stack.api.http_api) in api_url
+    # Providers call back through CloudFront (the API refuses calls that skip it: shared.api.edge).
+    assert synth.logical_id(synth.stack.delivery.distribution) in api_url
+    assert synth.logical_id(synth.stack.api.http_api) not in api_url
     assert (
         env(synth, "inference_events")["ROOMCRAFT_API_BASE_URL"]
         == env(synth, "worker")["ROOMCRAFT_API_BASE_URL"]
     )
-    # The API's own function must not reference its API (a dependency cycle); it never starts one.
+    # The API's own function never starts a prediction, so it needs no callback URL.
     assert "ROOMCRAFT_API_BASE_URL" not in env(synth, "api")
     webhook_secret = {"Ref": synth.logical_id(synth.stack.inference.replicate_webhook_secret)}
     assert env(synth, "api")["ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN"] == webhook_secret
@@ -97,3 +99,12 @@ def test_no_async_topics_without_a_sagemaker_endpoint() -> None:
     template.resource_count_is("AWS::SNS::Topic", 0)
     template.resource_count_is("AWS::SecretsManager::Secret", 2)
     assert inference.async_topics == {}
+
+
+def test_generation_settings_chosen_at_deploy_reach_the_functions_that_start_predictions(
+    synth: Synthesized,
+) -> None:
+    """Checked against the model's ranges at synth (tests/infra/test_config.py), then passed on."""
+    for function_id in ("worker", "inference_events"):
+        assert env(synth, function_id)["ROOMCRAFT_GENERATION_STEPS"] == "30"
+        assert "ROOMCRAFT_GENERATION_GUIDANCE" not in env(synth, function_id)  # unset: model default

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from shared.local.provision import provision_resources
-from shared.resources import BUCKETS, EVENT_BUS, QUEUES, TABLES, local_name
+from shared.resources import BUCKETS, EVENT_BUS, QUEUES, SCHEDULES, TABLES, local_name
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -84,6 +84,14 @@ def template_shape(synth: Synthesized) -> dict[str, Any]:
             "pattern": props["EventPattern"],
             "description": props["Description"],
             "target": queue_ids[target["Arn"]["Fn::GetAtt"][0]],
+        }
+    shape["schedules"] = {}
+    for schedule in SCHEDULES:
+        props = synth.resource(stack.schedules.rules[schedule.id])["Properties"]
+        shape["schedules"][schedule.id] = {
+            "expression": props["ScheduleExpression"],
+            "description": props["Description"],
+            "bus": props.get("EventBusName", "default"),
         }
     return shape
 
@@ -177,9 +185,19 @@ def describe_local() -> dict[str, Any]:
             "description": rule["Description"],
             "target": queue_ids[target["Arn"]],
         }
+    shape["schedules"] = {}
+    for schedule in SCHEDULES:
+        rule = events.describe_rule(Name=local_name(STAGE, schedule.id))
+        shape["schedules"][schedule.id] = {
+            "expression": rule["ScheduleExpression"],
+            "description": rule["Description"],
+            "bus": rule.get("EventBusName", "default"),
+        }
     return shape
 
 
-@pytest.mark.parametrize("kind", ["tables", "queues", "buckets", "notifications", "bus", "rules"])
+@pytest.mark.parametrize(
+    "kind", ["tables", "queues", "buckets", "notifications", "bus", "rules", "schedules"]
+)
 def test_local_cloud_matches_the_template(synth: Synthesized, local_shape: dict[str, Any], kind: str) -> None:
     assert local_shape[kind] == template_shape(synth)[kind]

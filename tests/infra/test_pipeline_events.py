@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.constructs.pipeline import VISIBILITY_PER_TIMEOUT
-from shared.resources import EVENT_BUS, FUNCTIONS, QUEUES
+from shared.resources import EVENT_BUS, FUNCTIONS, QUEUES, SCHEDULES
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -94,7 +94,7 @@ def test_bus_is_named_like_the_local_cloud_and_archived(synth: Synthesized) -> N
 
 
 def test_one_rule_per_spec(synth: Synthesized) -> None:
-    synth.template.resource_count_is("AWS::Events::Rule", len(EVENT_BUS.rules))
+    synth.template.resource_count_is("AWS::Events::Rule", len(EVENT_BUS.rules) + len(SCHEDULES))
 
 
 @pytest.mark.parametrize("spec", EVENT_BUS.rules, ids=lambda spec: spec.id)

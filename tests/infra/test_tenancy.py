@@ -53,6 +53,11 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "writeback": {},
     "dispatcher": {},
+    # Fails stale designs: the same settlement as the worker (tests/infra/test_sweeper.py).
+    "sweeper": {
+        USAGE_TABLE.id: {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+        BATCHES_TABLE.id: {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+    },
 }
 
 

@@ -25,7 +25,7 @@ CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 def behaviors(synth: Synthesized) -> dict[str, dict[str, Any]]:
     config = synth.resource(synth.stack.delivery.distribution)["Properties"]["DistributionConfig"]
-    return {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    return {b["PathPattern"]: b for b in config["CacheBehaviors"] if b["PathPattern"].startswith("/app")}
 
 
 def web_origin(synth: Synthesized) -> dict[str, Any]:
@@ -99,6 +99,24 @@ def test_app_paths_go_to_the_web_bucket_through_origin_access_control(synth: Syn
     assert default["TargetOriginId"] != origin["Id"], "images stay on the outputs bucket"
 
 
+def assert_strict_policy(header: dict[str, Any]) -> None:
+    """Issue 13: the API key sits in localStorage, so the page's scripts and connections are pinned."""
+    assert header["Override"] is True
+    text = json.dumps(header["ContentSecurityPolicy"])  # a join: S3's endpoints carry the region
+    for must in (
+        "default-src 'self';",
+        "script-src 'self';",  # and nothing else: no inline, no eval, no other host
+        "object-src 'none';",
+        "base-uri 'self';",
+        "frame-ancestors 'none'",
+        "connect-src 'self' https://*.s3.",  # the API is on this origin; photos go to S3
+    ):
+        assert must in text
+    assert "'unsafe-eval'" not in text
+    assert "https:;" not in text, "no scheme-wide source"
+    assert "https: " not in text, "no scheme-wide source"
+
+
 def test_browsers_keep_hashed_assets_and_revalidate_pages(synth: Synthesized) -> None:
     found = behaviors(synth)
 
@@ -117,7 +135,7 @@ def test_browsers_keep_hashed_assets_and_revalidate_pages(synth: Synthesized) ->
         security = headers(pattern)["SecurityHeadersConfig"]
         assert security["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
         assert security["ContentTypeOptions"] == {"Override": True}
-        assert security["ContentSecurityPolicy"]["ContentSecurityPolicy"] == "frame-ancestors 'none'"
+        assert_strict_policy(security["ContentSecurityPolicy"])
         assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 365 * 86400
         assert security["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
 
@@ -153,24 +171,29 @@ def test_deployment_copies_the_build_and_writes_config_json_with_the_api_url(syn
     assert len(props["SourceObjectKeys"]) == 2  # the build, and config.json
     (markers,) = [m for m in props["SourceMarkers"] if m]
     (api_url,) = markers.values()
-    assert {"Ref": synth.logical_id(synth.stack.api.http_api)} in api_url["Fn::Join"][1]
+    # The API through CloudFront and its WAF (/v1/* on the same distribution), not execute-api.
+    distribution = synth.logical_id(synth.stack.delivery.distribution)
+    assert {"Fn::GetAtt": [distribution, "DomainName"]} in api_url["Fn::Join"][1]
+    assert synth.logical_id(synth.stack.api.http_api) not in json.dumps(api_url)
     assert "apiKey" not in json.dumps(props), "config.json is public: no key goes in it"
     logs = synth.resource(synth.stack.web.deployment_logs)
     assert logs["Properties"]["RetentionInDays"] == TEST_CONFIG.log_retention_days
 
 
 def test_restricted_cors_origins_still_admit_the_web_app(synth: Synthesized) -> None:
-    # TEST_CONFIG lists one origin; the app's own (the distribution's domain) is added to both.
     app_origin = {
         "Fn::Join": [
             "",
             ["https://", {"Fn::GetAtt": [synth.logical_id(synth.stack.delivery.distribution), "DomainName"]}],
         ]
     }
+    # The app calls the API on its own origin (/v1/* on the distribution): the API's CORS lists
+    # only the configured origins; the app posts photos to the uploads bucket from its origin.
     api_cors = synth.resource(synth.stack.api.http_api)["Properties"]["CorsConfiguration"]
-    assert api_cors["AllowOrigins"] == [*TEST_CONFIG.cors_allowed_origins, app_origin]
+    assert api_cors["AllowOrigins"] == list(TEST_CONFIG.cors_allowed_origins)
     uploads = synth.resource(synth.stack.storage.buckets[UPLOADS_BUCKET.id])["Properties"]
-    assert uploads["CorsConfiguration"]["CorsRules"][-1]["AllowedOrigins"] == [app_origin]
+    (rule,) = uploads["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == [app_origin, *TEST_CONFIG.cors_allowed_origins]
 
 
 def test_stack_outputs_the_app_url(synth: Synthesized) -> None:

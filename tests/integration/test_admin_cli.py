@@ -91,3 +91,57 @@ def test_errors_are_one_line_with_their_code(deployed: str, capsys: pytest.Captu
     assert capsys.readouterr().err.strip() == "error: tenant_not_found: no tenant tnt_nobody"
     assert main(["admin", "--stack", "no-such-stack", "tenant", "list"]) == 3
     assert "cannot find the deployment's tables" in capsys.readouterr().err
+
+
+def test_redrive_moves_dead_letters_back_to_their_queue(
+    aws: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``roomcraft admin redrive`` (issue 13 item 4): a dead-lettered design gets its message back."""
+    from shared.domain.messages import GenerationMessage
+    from shared.domain.status import DesignStatus
+    from shared.services.designs import DesignRequest
+    from tests.conftest import room_photo
+
+    service = wiring.design_service()
+    slot = service.create_upload("tnt_default", content_type="image/jpeg")
+    boto3.client("s3").put_object(
+        Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()
+    )
+    design = service.create(
+        "tnt_default", DesignRequest(upload_id=slot.upload.upload_id, room_type="bedroom", style="japandi")
+    )
+    sqs, queue = boto3.client("sqs"), aws["ROOMCRAFT_GENERATE_QUEUE_URL"]
+    # Its message fails every delivery (a bad deploy, say) and SQS dead-letters it.
+    for _ in range(6):
+        for message in sqs.receive_message(QueueUrl=queue, VisibilityTimeout=0).get("Messages", []):
+            assert message["Body"]  # received and not deleted: a failed delivery
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", []) == []
+    role = boto3.client("iam").create_role(RoleName="w", AssumeRolePolicyDocument=json.dumps(ROLE_POLICY))
+    boto3.client("lambda").create_function(
+        FunctionName="roomcraft-prod-worker",
+        Runtime="python3.12",
+        Handler="handler.handler",
+        Role=role["Role"]["Arn"],
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Environment={"Variables": {"ROOMCRAFT_GENERATE_QUEUE_URL": queue}},
+    )
+    monkeypatch.delenv("ROOMCRAFT_GENERATE_QUEUE_URL")  # the queue comes from the function
+
+    moved = admin(capsys, "--function", "roomcraft-prod-worker", "redrive", "--queue", "generate")
+
+    assert moved["moved"] == 1
+    assert moved["dead_letter_queue_url"].endswith("-dlq")
+    (message,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0)["Messages"]
+    assert GenerationMessage.model_validate_json(message["Body"]).design_id == design.design_id
+    assert admin(capsys, "--function", "roomcraft-prod-worker", "redrive")["moved"] == 0
+    monkeypatch.setenv("ROOMCRAFT_GENERATE_QUEUE_URL", queue)
+    wiring.reset()
+    wiring.generation_pipeline().run(GenerationMessage.model_validate_json(message["Body"]))
+    assert wiring.design_service().get("tnt_default", design.design_id).status is DesignStatus.SUCCEEDED
+
+
+def test_redrive_without_a_queue_to_find_says_so(
+    aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["admin", "--endpoint-url", "http://127.0.0.1:9", "redrive"]) == 1
+    assert capsys.readouterr().err.startswith("error: redrive_failed:")

@@ -185,7 +185,7 @@ def pipeline(provider: Any = None) -> GenerationPipeline:
         work_bucket=Bucket(settings.uploads_bucket),
         outputs=wiring.outputs_bucket(),
         events=StatusEventBus(settings.event_bus_name),
-        fetcher=ImageUrlFetcher(timeout=1.0),
+        fetcher=ImageUrlFetcher(timeout=1.0, deadline=5.0),
         providers=lambda name: provider,
         on_terminal=wiring.settlement().settle,
     )

@@ -77,9 +77,16 @@ def test_a_design_whose_queued_event_was_refused_is_accepted_and_the_worker_anno
     monkeypatch.setattr(service, "_events", refused)
     design_id = queued_design(aws)  # no exception: a 500 here would make clients create it twice
     assert refused.sent == []
-    messages = boto3.client("sqs").receive_message(QueueUrl=aws["ROOMCRAFT_GENERATE_QUEUE_URL"])["Messages"]
-    (message,) = [GenerationMessage.model_validate_json(m["Body"]) for m in messages]
-    assert (message.design_id, message.announce) == (design_id, True)
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=aws["ROOMCRAFT_GENERATE_QUEUE_URL"], MaxNumberOfMessages=10
+    )["Messages"]
+    # Queued before announced (issue 13 item 4): the design's own message, then one that asks the
+    # worker to send the stored event.
+    sent = sorted(
+        (GenerationMessage.model_validate_json(m["Body"]) for m in messages), key=lambda m: m.announce
+    )
+    assert [(m.design_id, m.announce) for m in sent] == [(design_id, False), (design_id, True)]
+    message = sent[1]
 
     pipeline = wiring.generation_pipeline()
     worker_events = EventBridgeRefusesOnce(DesignStatus.CANCELED)  # refuses nothing here

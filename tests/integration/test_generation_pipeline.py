@@ -109,7 +109,7 @@ class World:
 
 
 class NoFetch:
-    def fetch(self, url: str, *, max_bytes: int) -> bytes:
+    def fetch(self, url: str, *, max_bytes: int, deadline_seconds: float | None = None) -> bytes:
         raise AssertionError("no URL sources in these tests")
 
 

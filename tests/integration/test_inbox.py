@@ -316,6 +316,33 @@ def test_refused_photos_get_an_error_report_and_are_quarantined(
     assert {wiring.inbox_ingest().ingest(d) for d in dropped} == {IngestOutcome.MISSING}
 
 
+@pytest.mark.parametrize(
+    "path", ["/double-slash.jpg", "a//b.jpg", "a/../b.jpg", "./here.jpg", "long/" + "n" * 980 + ".jpg"]
+)
+def test_a_key_the_outbox_cannot_repeat_is_quarantined_with_a_report(inbox: Inbox, path: str) -> None:
+    """``inbox/<tenant>//x.jpg`` made the defaults lookup loop for ever (issue 13 item 2)."""
+    key = inbox.drop(path, room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"})
+    dropped = [d for d in inbox.dropped() if d.key == key]
+    assert dropped, "S3 notified the key as written"
+    assert wiring.inbox_ingest().ingest(dropped[0]) is IngestOutcome.REJECTED
+    assert not inbox.exists(key)
+    refused = [
+        item["Key"]
+        for item in inbox.s3.list_objects_v2(
+            Bucket=inbox.bucket, Prefix=f"quarantine/{inbox.tenant}/refused-keys/"
+        ).get("Contents", [])
+    ]
+    (report_key,) = [k for k in refused if k.endswith(".error.json")]
+    report = inbox.json(report_key)
+    assert (report["code"], report["stage"]) == ("inbox_key_refused", "ingest")
+    assert report["source"]["key"] == key
+    assert report["quarantine_key"] in refused
+    assert inbox.s3.get_object(Bucket=inbox.bucket, Key=report["quarantine_key"])["Body"].read()
+    assert inbox.designs() == []
+    assert wiring.inbox_ingest().ingest(dropped[0]) is IngestOutcome.MISSING  # a late duplicate
+    inbox.s3.delete_objects(Bucket=inbox.bucket, Delete={"Objects": [{"Key": k} for k in refused]})
+
+
 def test_a_bad_roomcraft_json_refuses_the_photos_under_it_with_its_name(inbox: Inbox) -> None:
     inbox.drop("lot/roomcraft.json", b'{"style": "japandi", "room_type": "bedroom", "colour": "red"}')
     inbox.drop("lot/x.jpg", room_photo(400, 300))

@@ -99,6 +99,7 @@ def stack(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stac
             "ROOMCRAFT_PROVIDER_BACKOFF_BASE_SECONDS": "0.01",
             "ROOMCRAFT_PROVIDER_BACKOFF_MAX_SECONDS": "0.02",
             "ROOMCRAFT_PROVIDER_REQUEST_TIMEOUT_SECONDS": "2",
+            "ROOMCRAFT_REPLICATE_WAIT_SECONDS": "1",
             "REPLICATE_API_TOKEN": fake.token,
             "REPLICATE_WEBHOOK_SECRET": fake.webhook_secret,
         }
@@ -464,3 +465,24 @@ def test_the_token_and_the_signing_secret_never_reach_logs_events_or_designs(sta
     for text in (logs, stored, view, answer.text):
         assert stack.fake.token not in text
         assert secret_body not in text
+
+
+# --- the FLUX safety checker drops flagged images (issue 14, item 2) ------------------------------
+def test_a_batch_that_lost_images_to_the_safety_checker_keeps_the_rest(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROOMCRAFT_REPLICATE_MODEL", "black-forest-labs/flux-depth-dev")
+    monkeypatch.setenv("ROOMCRAFT_REPLICATE_SEED_PER_VARIANT", "false")
+    wiring.reset()
+    design = waiting_design(stack, variants=3)
+    (create,) = stack.fake.creates
+    assert create.body["input"]["num_outputs"] == 3
+    stack.fake.filtered = 1  # one of the three images was flagged and dropped
+    stack.fake.finish(stack.fake.created_ids[0], deliver=False)
+    assert design.predictions is not None
+    assert stack.run(design, check=design.predictions.check) is RunResult.SUCCEEDED
+    done = stack.get(design)
+    assert done.status is DesignStatus.SUCCEEDED
+    assert [output.index for output in done.outputs] == [0, 1]
+    assert all(output.metadata["variants-filtered"] == "1" for output in done.outputs)
+    assert done.estimated_cost_usd == pytest.approx(2 * 0.025)  # billed per image made

@@ -56,7 +56,7 @@ def make(fake: FakeReplicate, monkeypatch: pytest.MonkeyPatch) -> Make:
             "allow_loopback_urls": True,
             "provider_request_timeout_seconds": 0.5,
             "output_download_timeout_seconds": 2.0,
-            "replicate_wait_seconds": 5,
+            "replicate_wait_seconds": 1,
             "api_base_url": "https://api.example.com",
         }
         values.update(overrides)
@@ -102,7 +102,8 @@ def test_a_short_prediction_completes_inline_within_the_prefer_wait(fake: FakeRe
     assert outcome.estimated_cost_usd == pytest.approx(4.2 * 0.000725)
     (create,) = fake.creates
     assert create.path == "/v1/predictions"
-    assert create.headers["prefer"] == "wait=5"
+    assert create.headers["prefer"] == "wait=1"
+    assert create.headers["cancel-after"] == "900s"
     assert create.headers["authorization"] == f"Bearer {fake.token}"
     assert create.body["version"] == DEFAULT_VERSION
     assert create.body["webhook"] == (
@@ -116,13 +117,18 @@ def test_a_short_prediction_completes_inline_within_the_prefer_wait(fake: FakeRe
 def test_an_official_model_goes_to_the_models_route_and_keeps_prefer_wait(
     fake: FakeReplicate, make: Make
 ) -> None:
-    made = make(replicate_model="black-forest-labs/flux-depth-dev", replicate_version="")
+    made = make(
+        replicate_model="black-forest-labs/flux-depth-dev",
+        replicate_version="",
+        replicate_seed_per_variant=False,
+    )
     outcome = made.provider.start(request(variants=2))
     assert isinstance(outcome, Completed)
     assert len(outcome.images) == 2
     (create,) = fake.creates
     assert create.path == "/v1/models/black-forest-labs/flux-depth-dev/predictions"
-    assert create.headers["prefer"] == "wait=5"
+    assert create.headers["prefer"] == "wait=1"
+    assert create.headers["cancel-after"] == "900s"
     assert create.body["input"]["num_outputs"] == 2
     assert "version" not in create.body
 
@@ -332,9 +338,12 @@ def test_an_output_outage_is_retried(fake: FakeReplicate, make: Make) -> None:
 
 
 def test_an_expired_output_is_invalid(fake: FakeReplicate, make: Make) -> None:
-    fake.fail("output", status=404)
+    fake.fail("output", status=404, times=2)  # without the token, then with it
     with pytest.raises(ProviderOutputInvalid, match="404"):
         make().provider.start(request())
+    first, second = fake.calls("GET", r"/delivery/.+")
+    assert "authorization" not in first.headers
+    assert second.headers["authorization"] == f"Bearer {fake.token}"
 
 
 def test_outputs_only_come_from_allowed_hosts(fake: FakeReplicate, make: Make) -> None:

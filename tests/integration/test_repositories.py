@@ -9,7 +9,7 @@ import pytest
 
 from shared.adapters.dynamodb import DesignRepository, UploadRepository
 from shared.domain.design import Brief, Design, SourceImage
-from shared.domain.errors import ConcurrentUpdate, DesignNotFound, UploadNotFound, ValidationFailed
+from shared.domain.errors import ConcurrentUpdate, CursorInvalid, DesignNotFound, UploadNotFound
 from shared.domain.ids import new_id
 from shared.domain.status import DesignStatus
 from shared.domain.upload import Upload
@@ -94,7 +94,7 @@ def test_list_filters_by_status(repo: DesignRepository) -> None:
 
 
 def test_a_tampered_cursor_is_a_validation_error(repo: DesignRepository) -> None:
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(CursorInvalid):
         repo.list("tnt_a", limit=2, cursor="not-base64-json!")
 
 

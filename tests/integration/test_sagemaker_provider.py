@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.sagemakerruntime.models import sagemakerruntime_backends
 
 from shared.domain.errors import (
@@ -20,11 +21,17 @@ from shared.domain.errors import (
 )
 from shared.providers.base import Completed, GenerationRequest, Pending
 from shared.providers.retry import RetryPolicy
-from shared.providers.sagemaker import ContainerRequest, ContainerResponse, SageMakerProvider
+from shared.providers.sagemaker import (
+    ContainerRequest,
+    ContainerResponse,
+    SageMakerProvider,
+    parse_notification,
+)
 from shared.settings import Settings, get_settings
 from tests.conftest import room_photo
 from tests.fakes.replicate_server import png
-from tests.fakes.sagemaker_runtime import ENDPOINT, FakeSageMakerRuntime
+from tests.fakes.s3_permissions import deny_like_aws
+from tests.fakes.sagemaker_runtime import ENDPOINT, OUTPUT_PREFIX, RESULTS_BUCKET, FakeSageMakerRuntime
 
 
 def request(variants: int = 2) -> GenerationRequest:
@@ -90,7 +97,8 @@ def test_async_inference_through_moto_writes_the_input_then_reads_the_output(mot
     moto_runtime.async_results_queue.append((False, answer(2)))
     pending = provider(sagemaker_mode="async").start(request(variants=2))
     assert isinstance(pending, Pending)
-    output, failure = pending.prediction_id.split("|")
+    output, failure, notice = pending.prediction_id.split("|")
+    assert notice.endswith("/work/sagemaker-async/notices/tnt_default/dsn_01SM.json")
     assert output.startswith("s3://")
     assert failure.startswith("s3://")
     written = (
@@ -224,3 +232,75 @@ def test_cancel_is_a_logged_no_op_for_async_requests(runtime: FakeSageMakerRunti
 
 def test_settings_default_to_realtime() -> None:
     assert Settings().sagemaker_mode == "realtime"
+
+
+# --- S3 as AWS answers the worker's role (issue 14, item 1) -----------------------------------
+@pytest.fixture
+def s3_as_in_aws(runtime: FakeSageMakerRuntime) -> Any:
+    """The worker's S3 client answering like AWS to its role: a missing key is 403 AccessDenied,
+    and only listings under the async prefix are allowed (infra/stack.py)."""
+    from shared.adapters.aws import client
+
+    s3 = client("s3")
+    deny_like_aws(s3, listable=("work/sagemaker-async/",))
+    return s3
+
+
+def test_an_unwritten_async_output_answered_403_is_still_pending(
+    runtime: FakeSageMakerRuntime, s3_as_in_aws: Any
+) -> None:
+    runtime.async_mode = "hold"
+    sagemaker = local(runtime, sagemaker_mode="async")
+    pending = sagemaker.start(request())
+    assert isinstance(pending, Pending)
+    with pytest.raises(ClientError, match="AccessDenied"):  # what AWS answers, made visible
+        s3_as_in_aws.get_object(Bucket=RESULTS_BUCKET, Key=f"{OUTPUT_PREFIX}missing.out")
+    assert sagemaker.poll(pending.prediction_id) == pending
+    runtime.finish(pending.prediction_id.split("|")[0])
+    assert isinstance(sagemaker.poll(pending.prediction_id), Completed)
+
+
+def test_an_async_failure_object_is_read_when_s3_answers_like_aws(
+    runtime: FakeSageMakerRuntime, s3_as_in_aws: Any
+) -> None:
+    runtime.async_mode = "fail"
+    sagemaker = local(runtime, sagemaker_mode="async")
+    pending = sagemaker.start(request())
+    assert isinstance(pending, Pending)
+    with pytest.raises(ProviderFailed, match="device-side assert"):
+        sagemaker.poll(pending.prediction_id)
+
+
+def test_an_output_outside_the_listable_prefix_is_a_configuration_error(
+    runtime: FakeSageMakerRuntime, s3_as_in_aws: Any
+) -> None:
+    sagemaker = local(runtime, sagemaker_mode="async")
+    elsewhere = f"s3://{RESULTS_BUCKET}/elsewhere/out.out|s3://{RESULTS_BUCKET}/elsewhere/failure.out"
+    with pytest.raises(ProviderNotConfigured, match="AccessDenied"):
+        sagemaker.poll(elsewhere)
+
+
+def test_a_failed_notification_fails_the_design_with_its_reason(
+    runtime: FakeSageMakerRuntime, s3_as_in_aws: Any
+) -> None:
+    runtime.async_mode = "hold"  # a timed-out invocation writes no failure object
+    sagemaker = local(runtime, sagemaker_mode="async")
+    pending = sagemaker.start(request())
+    assert isinstance(pending, Pending)
+    assert sagemaker.poll(pending.prediction_id) == pending
+    notification = parse_notification(
+        json.dumps(
+            {
+                "invocationStatus": "Failed",
+                "failureReason": "ClientError: Inference request timed out after 3600 seconds.",
+                "inferenceId": "tnt_default:dsn_01SM",
+                "requestParameters": {"endpointName": ENDPOINT},
+                "eventSource": "aws:sagemaker",
+            }
+        )
+    )
+    assert notification is not None
+    assert notification.failed
+    sagemaker.record_failure(notification)
+    with pytest.raises(ProviderFailed, match="timed out after 3600 seconds"):
+        sagemaker.poll(pending.prediction_id)

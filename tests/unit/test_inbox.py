@@ -350,3 +350,76 @@ def test_the_inbox_bucket_notifies_the_ingest_queue_and_expires_drops() -> None:
         "detail-type": [{"prefix": "design."}],
         "detail": {"origin": ["s3"], "status": ["succeeded", "failed", "canceled"]},
     }
+
+
+# --- hostile keys (issue 13 item 2) --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("inbox/t//x.jpg", "empty folder name"),
+        ("inbox/t/a//x.jpg", "empty folder name"),
+        ("inbox/t/a/./x.jpg", "'.' or '..'"),
+        ("inbox/t/../u/x.jpg", "'.' or '..'"),
+        ("inbox/t/a/..", "'.' or '..'"),
+        ("inbox/t/a\x00b.jpg", "control characters"),
+        ("inbox/t/" + "/".join(["f"] * 70) + "/x.jpg", "folders deep"),
+        ("inbox/t/" + "é" * 500 + ".jpg", "bytes"),
+    ],
+)
+def test_keys_the_outbox_cannot_repeat_have_a_problem(key: str, problem: str) -> None:
+    path = InboxPath.parse(key)
+    assert path.key_problem is not None
+    assert problem in path.key_problem
+
+
+@pytest.mark.parametrize(
+    "key", ["inbox/t/a/room.jpg", "inbox/t/a/", "inbox/t/.DS_Store", "inbox/t/" + "a" * 970 + ".jpg"]
+)
+def test_ordinary_keys_and_folder_markers_have_none(key: str) -> None:
+    assert InboxPath.parse(key).key_problem is None
+
+
+def test_the_longest_accepted_path_keeps_every_outbox_key_within_s3s_limit() -> None:
+    from shared.domain.inbox import S3_MAX_KEY_BYTES
+
+    prefix = "inbox/tnt_" + "x" * 60 + "/"
+    for length in range(900, 1100):
+        path = InboxPath.parse(prefix + "d" * (length - len(prefix)))
+        if path.key_problem is not None:
+            continue
+        longest = max(
+            [path.manifest_key, path.error_report_key, path.output_key(3, "w2048.webp"), path.quarantine_key],
+            key=lambda k: len(k.encode()),
+        )
+        assert len(longest.encode()) <= S3_MAX_KEY_BYTES
+
+
+@pytest.mark.parametrize("key", ["inbox/t//x.jpg", "inbox/t/a//b///x.jpg", "inbox/t/" + "/" * 5000 + "x.jpg"])
+def test_the_defaults_lookup_ends_for_any_key(key: str) -> None:
+    """It looped for ever on ``inbox/<tenant>//x.jpg`` (``posixpath.dirname("/") == "/"``), taking
+    gigabytes: run in a child with a memory cap, so a regression fails instead of hanging the suite."""
+    import json
+    import resource
+    import subprocess
+    import sys
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    code = (
+        "import json, sys\n"
+        "from shared.domain.inbox import InboxPath\n"
+        "print(json.dumps(InboxPath.parse(sys.argv[1]).defaults_keys()))\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code, key],
+        capture_output=True,
+        text=True,
+        timeout=120,  # bounds a regression only
+        preexec_fn=cap_memory,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    keys = json.loads(child.stdout)
+    assert keys[-1] == "inbox/t/roomcraft.json"
+    assert len(keys) <= 65

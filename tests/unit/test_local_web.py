@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from shared.content_security import web_app_policy
 from shared.local.cloud import WebApp, with_local_cors
 
 APP_ORIGIN = "http://127.0.0.1:8788"
@@ -110,3 +111,32 @@ def test_api_gives_other_origins_no_cors_headers() -> None:
     )
     assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_the_app_is_served_with_a_strict_content_security_policy(dist: Path) -> None:
+    """Issue 13: the API key is in localStorage; the page may run only its own scripts and talk only
+    to the API and the uploads endpoint the local cloud names."""
+    web = WebApp(dist)
+    client = Client(Starlette(routes=web.routes()))
+    web.content_security_policy = web_app_policy(
+        connect_to=("http://127.0.0.1:8787", "http://127.0.0.1:5000")
+    )
+    for path in ("/app/", "/app/assets/app.js"):
+        policy = client.get(path).headers["content-security-policy"]
+        directives = dict(d.split(" ", 1) for d in policy.split("; "))
+        assert directives["script-src"] == "'self'"
+        assert directives["connect-src"] == "'self' http://127.0.0.1:8787 http://127.0.0.1:5000"
+        assert directives["default-src"] == "'self'"
+        assert directives["object-src"] == "'none'"
+        assert directives["frame-ancestors"] == "'none'"
+
+
+def test_without_origins_the_app_may_only_talk_to_itself(dist: Path) -> None:
+    policy = Client(Starlette(routes=WebApp(dist).routes())).get("/app/").headers["content-security-policy"]
+    assert "connect-src 'self';" in policy
+
+
+@pytest.mark.parametrize("origin", ["*", "https:", "http://a.example; script-src *", "'unsafe-inline'", ""])
+def test_the_policy_refuses_what_is_not_an_origin(origin: str) -> None:
+    with pytest.raises(ValueError, match="not a CSP source origin"):
+        web_app_policy(connect_to=(origin,))

@@ -12,12 +12,13 @@ from shared.domain.prompts import (
     MAX_POSITIVE_CHARS,
     MAX_USER_PROMPT_CHARS,
     Prompt,
+    avoid_model_rewrites,
     build_prompt,
     describe_colour,
     describe_palette,
     sanitize_user_prompt,
 )
-from shared.domain.styles import MAX_PALETTE_COLOURS, ROOM_TYPES, STYLES, get_room_type, get_style
+from shared.domain.styles import MAX_PALETTE_COLOURS, ROOM_TYPES, STYLES, RoomType, get_room_type, get_style
 
 LIVING_ROOM = get_room_type("living_room")
 SCANDINAVIAN = get_style("scandinavian")
@@ -249,3 +250,47 @@ def test_describe_palette() -> None:
     assert describe_palette(("#f5f0e6",)) == "warm off-white"
     assert describe_palette(("#f5f0e6", "#8a9a5b")) == "warm off-white and sage green"
     assert describe_palette(("#000", "#111", "#fff")) == "black and white"
+
+
+# --- adirik's own prompt rewrite (issue 14, item 7) -------------------------------------------------
+@pytest.mark.parametrize("room", list(ROOM_TYPES.values()), ids=lambda room: room.id)
+def test_no_room_triggers_adiriks_added_bed(room: RoomType) -> None:
+    from tests.fakes.replicate_server import adirik_effective_prompt
+
+    for style in STYLES.values():
+        positive = build_prompt(room_type=room, style=style).positive
+        assert adirik_effective_prompt(positive) == positive, (room.id, style.id)
+
+
+@pytest.mark.parametrize("room_id", ["bedroom", "kids_room"])
+def test_rooms_that_want_a_bed_name_their_own(room_id: str) -> None:
+    room = get_room_type(room_id)
+    long_request = "soft lighting and a reading corner by the window " * 20
+    positive = build_prompt(room_type=room, style=get_style("japandi"), user_prompt=long_request).positive
+    assert "bed " in positive  # kept even when the user's words fill the prompt
+    assert "queen size" not in positive
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a home office in a former Bedroom", "a home office in a former bed-room"),
+        ("a children's room with a desk", "a room for children with a desk"),
+        ("a bedroom with a bed by the window", "a bedroom with a bed by the window"),  # names its bed
+        ("a sunny kitchen", "a sunny kitchen"),
+    ],
+)
+def test_trigger_words_are_reworded_only_where_no_bed_is_named(text: str, expected: str) -> None:
+    assert avoid_model_rewrites(text) == expected
+
+
+def test_a_users_bedroom_words_do_not_add_a_bed_to_another_room() -> None:
+    from tests.fakes.replicate_server import adirik_effective_prompt
+
+    positive = build_prompt(
+        room_type=get_room_type("home_office"),
+        style=get_style("japandi"),
+        user_prompt="like my old bedroom study",
+    ).positive
+    assert adirik_effective_prompt(positive) == positive
+    assert "bed-room study" in positive

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Callable
 
@@ -91,10 +92,12 @@ def test_guidance_steps_and_operator_overrides_are_mapped() -> None:
     ]
 
 
-def test_a_model_with_num_outputs_makes_every_variant_in_one_prediction() -> None:
-    inputs = provider(replicate_model="black-forest-labs/flux-depth-dev", replicate_version="").inputs_for(
-        request(variants=4, guidance=7.0)
-    )
+def test_a_model_with_num_outputs_makes_every_variant_in_one_prediction_when_batching_is_chosen() -> None:
+    inputs = provider(
+        replicate_model="black-forest-labs/flux-depth-dev",
+        replicate_version="",
+        replicate_seed_per_variant=False,
+    ).inputs_for(request(variants=4, guidance=7.0))
     assert len(inputs) == 1
     assert inputs[0]["num_outputs"] == 4
     assert inputs[0]["seed"] == 5
@@ -278,3 +281,41 @@ def test_a_webhook_signed_with_another_secret_is_refused_and_no_secret_is_echoed
         verify_webhook(signed(), BODY, "whsec_a_b_c", tolerance=300)
     for error in (raised.value, malformed.value):
         assert "whsec_" not in error.message.replace("whsec_…", "")
+
+
+# --- parameter ranges at startup (issue 14, item 4) ------------------------------------------------
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (
+            {"generation_steps": 501},
+            "generation_steps: 501 is outside the model's range for num_inference_steps",
+        ),
+        ({"generation_guidance": 51.0}, "guidance_scale (1-50)"),
+        ({"replicate_input_overrides": {"prompt_strength": 1.5}}, "prompt_strength (0-1)"),
+        (
+            {"replicate_model": "black-forest-labs/flux-canny-dev", "generation_steps": 51},
+            "num_inference_steps (1-50)",
+        ),
+        (
+            {"replicate_model": "black-forest-labs/flux-kontext-pro", "generation_steps": 20},
+            "this model has no steps input",
+        ),
+    ],
+)
+def test_settings_outside_the_models_ranges_are_a_configuration_error_at_startup(
+    settings: dict[str, object], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_x")
+    with pytest.raises(ProviderNotConfigured, match=re.escape(expected)):
+        provider(**settings)
+    problem = missing_configuration("replicate", Settings(**settings))  # type: ignore[arg-type]
+    assert problem is not None
+    assert expected in problem
+
+
+def test_settings_inside_the_ranges_start() -> None:
+    made = provider(
+        generation_steps=500, generation_guidance=1.0, replicate_input_overrides={"prompt_strength": 0}
+    )
+    assert made.inputs_for(request(steps=500, guidance=1.0))[0]["num_inference_steps"] == 500

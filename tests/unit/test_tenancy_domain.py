@@ -73,7 +73,7 @@ def test_request_window_is_the_utc_minute() -> None:
 
 @pytest.mark.parametrize(
     "code",
-    ["internal_error", "provider_error", "provider_unavailable", "provider_not_configured", "design_busy"],
+    ["internal_error", "provider_unavailable", "provider_not_configured", "design_busy"],
 )
 def test_failures_of_ours_give_the_unit_back(code: str) -> None:
     assert is_refundable(code)
@@ -87,13 +87,26 @@ def test_failures_of_the_input_do_not(code: str) -> None:
     assert not is_refundable(code)
 
 
-def test_new_provider_errors_are_refundable_without_a_list_to_update() -> None:
+@pytest.mark.parametrize(
+    "code",
+    ["provider_error", "provider_failed", "provider_timeout", "provider_output_invalid", "provider_canceled"],
+)
+def test_provider_failures_after_the_gpu_ran_are_not_refunded(code: str) -> None:
+    assert not is_refundable(code)
+
+
+def test_new_provider_errors_are_not_refunded_unless_they_say_the_gpu_never_ran() -> None:
     from shared.domain.errors import ProviderError
 
     class ProviderTimedOut(ProviderError):
         code = "provider_timed_out_for_this_test"
 
-    assert "provider_timed_out_for_this_test" in refundable_codes()
+    class ProviderQuotaRefused(ProviderError):
+        code = "provider_refused_for_this_test"
+        gpu_may_have_run = False
+
+    assert "provider_timed_out_for_this_test" not in refundable_codes()
+    assert "provider_refused_for_this_test" in refundable_codes()
 
 
 def test_storage_keys_carry_the_tenant_and_an_unguessable_token() -> None:
