@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -173,6 +174,8 @@ class GenerationPipeline:
         self._on_terminal = on_terminal
         self._quality = quality
         """Photo analysis before generation and the structure check after it (None: neither)."""
+        self._invocation = threading.local()
+        """What the current invocation of ``run`` (one per thread) was given: ``time_left``."""
 
     def run(
         self, message: GenerationMessage, *, receive_count: int = 1, time_left: TimeLeft | None = None
@@ -199,9 +202,11 @@ class GenerationPipeline:
             design, self._worker_id, now=self._clock(), seconds=self._settings.lease_seconds
         ):
             raise DesignBusy(f"design {design.design_id} is being worked on by another worker")
+        self._invocation.time_left = time_left  # the quality gate's regenerations stay within it
         try:
             return self._advance(design, receive_count, time_left)
         finally:
+            self._invocation.time_left = None
             self._designs.release_lease(design, self._worker_id)
 
     # --- steps -----------------------------------------------------------------------
@@ -216,7 +221,7 @@ class GenerationPipeline:
                 if not finished:
                     return RunResult.WAITING
             if design.status is DesignStatus.FINALIZING:
-                design = self._finalize(design, time_left)
+                design = self._finalize(design)
             return RunResult.SUCCEEDED if design.status is DesignStatus.SUCCEEDED else RunResult.FAILED
         except _Stop:
             return RunResult.STOPPED
@@ -491,7 +496,7 @@ class GenerationPipeline:
 
     # --- quality gate (docs/quality.md) ---------------------------------------------------
     def _review_structure(
-        self, design: Design, made: list[int], time_left: TimeLeft | None = None
+        self, design: Design, made: list[int]
     ) -> tuple[dict[int, OutputQuality], dict[str, object]]:
         """Each stored variant's structure verdict (regenerating those under the threshold), keyed by
         its generated index, and the design changes that count the regenerations and their cost.
@@ -503,6 +508,7 @@ class GenerationPipeline:
         # One budget for every regeneration of this invocation: the worker must finish within its
         # timeout, so within what the invocation has left too (less a reserve to store and announce).
         budget = self._settings.structure_retry_budget_seconds
+        time_left: TimeLeft | None = getattr(self._invocation, "time_left", None)
         if time_left is not None:
             budget = min(budget, max(0.0, time_left() - INVOCATION_RESERVE_SECONDS))
         deadline = time.monotonic() + budget
@@ -559,13 +565,13 @@ class GenerationPipeline:
             return None
         return Regenerated(outcome.images[0], outcome.provider_seconds, outcome.estimated_cost_usd)
 
-    def _finalize(self, design: Design, time_left: TimeLeft | None = None) -> Design:
+    def _finalize(self, design: Design) -> Design:
         keys = WorkKeys(design.tenant_id, design.design_id)
         outputs: list[OutputImage] = []
         made = [i for i in range(design.brief.variants) if self._work.size_of(keys.generated(i)) is not None]
         if not made:
             raise ProviderOutputInvalid("no generated image was stored for this design")
-        verdicts, quality_changes = self._review_structure(design, made, time_left)
+        verdicts, quality_changes = self._review_structure(design, made)
         filtered = design.brief.variants - len(made)
         if filtered:
             logger.warning(
