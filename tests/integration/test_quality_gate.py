@@ -368,3 +368,39 @@ def test_no_regeneration_starts_once_the_budget_is_spent(
     assert quality is not None
     assert (quality.attempts, quality.structure_ok) == (1, False)
     assert [r.seed for r in provider.requests] == [100]
+
+
+# --- with issue 13 (invocation deadlines, refunds) and issue 14 (filtered FLUX variants) -------
+def test_no_regeneration_starts_when_the_invocation_has_no_time_left_for_it(world: World) -> None:
+    provider = ScriptedProvider(mirrored_seeds={100})
+    message = world.queued(quality_pairs.SAMPLE.read_bytes())
+    # 10 s left is less than the reserve kept to store, announce and settle: no regeneration.
+    assert world.pipeline(provider).run(message, time_left=lambda: 10.0) is RunResult.SUCCEEDED
+    quality = world.design(message).outputs[0].quality
+    assert quality is not None
+    assert (quality.attempts, quality.structure_ok) == (1, False)
+    assert [r.seed for r in provider.requests] == [100]
+
+
+class FilteringProvider(ScriptedProvider):
+    """Two variants asked, one image back: a safety checker (FLUX's) dropped the other."""
+
+    def start(self, request: GenerationRequest) -> GenerationOutcome:
+        outcome = super().start(request)
+        assert isinstance(outcome, Completed)
+        return Completed(images=outcome.images[:1], provider_seconds=1.5, estimated_cost_usd=0.025)
+
+
+def test_a_filtered_variant_is_not_reviewed_and_the_stored_one_is(world: World) -> None:
+    provider = FilteringProvider(mirrored_seeds={100})
+    message = world.queued(quality_pairs.SAMPLE.read_bytes(), variants=2)
+    assert world.pipeline(provider).run(message) is RunResult.SUCCEEDED
+    design = world.design(message)
+    (output,) = design.outputs
+    assert output.metadata["variants-filtered"] == "1"
+    assert output.quality is not None
+    assert (output.quality.attempts, output.quality.seed) == (2, 102)  # variant 0's next seed
+    assert [r.seed for r in provider.requests] == [100, 102]
+    assert design.regenerations == 1
+    assert design.estimated_cost_usd == pytest.approx(0.05)  # two images at FLUX's per-image price
+    assert world.work.size_of(verdict_key(design, 1)) is None  # nothing to review for variant 1
