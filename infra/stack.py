@@ -268,7 +268,10 @@ class RoomcraftStack(Stack):
         """Converse with the configured analysis model; nothing when none is configured."""
         self.analysis.grant_converse(_role(function))
         if self.analysis.uses_inference_profile:
-            model = f"arn:<AWS::Partition>:bedrock:*::foundation-model/{self.analysis.foundation_model}"
+            # As cdk-nag renders the ARN: the partition is a literal once the region is known (a deploy),
+            # a pseudo parameter in an offline synth.
+            partition = "<AWS::Partition>" if Token.is_unresolved(self.partition) else self.partition
+            model = f"arn:{partition}:bedrock:*::foundation-model/{self.analysis.foundation_model}"
             Validations.of(_role(function)).acknowledge(
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[Resource::{model}]",

@@ -67,3 +67,11 @@ def test_an_inference_profile_grants_the_profile_and_its_model(tmp_path: Path) -
 def test_a_malformed_model_id_stops_synthesis(bad: str) -> None:
     with pytest.raises(ValidationError, match="analysis_model_id"):
         DeploymentConfig(stage="test", analysis_model_id=bad)
+
+
+def test_an_inference_profile_synthesizes_offline_too(tmp_path: Path) -> None:
+    from tests.infra.conftest import deploy_environ
+
+    config = TEST_CONFIG.model_copy(update={"analysis_model_id": "us.amazon.nova-lite-v1:0"})
+    synth = synthesize(config, tmp_path, environ=deploy_environ(None))  # no account or region known
+    assert bedrock_statements(synth, "worker")
