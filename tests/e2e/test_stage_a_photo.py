@@ -17,6 +17,7 @@ from PIL import Image
 from shared.local.client import RoomcraftClient
 from shared.local.cloud import LocalCloud
 from tests.conftest import room_photo
+from tests.photo_server import photo_server
 
 pytestmark = pytest.mark.e2e
 
@@ -171,28 +172,21 @@ def test_empty_upload_is_refused(client: RoomcraftClient, tmp_path: Path) -> Non
     assert (design["status"], design["error"]["code"]) == ("failed", "image_empty")
 
 
-def test_design_from_an_image_url(cloud: LocalCloud, client: RoomcraftClient) -> None:
-    # The local CDN serves the photo over loopback http, which local mode allows.
-    s3 = boto3.client("s3")
-    bucket = cloud.env["ROOMCRAFT_OUTPUTS_BUCKET"]
-    s3.put_object(Bucket=bucket, Key="fixtures/room.png", Body=room_photo(fmt="PNG"), ContentType="image/png")
-    created = client.create_design(
-        image_url=f"{cloud.env['ROOMCRAFT_CDN_BASE_URL']}/fixtures/room.png",
-        room_type="dining_room",
-        style="art_deco",
-    )
-    design = client.wait(created["id"], timeout=30)
+def test_design_from_an_image_url(client: RoomcraftClient) -> None:
+    # Another site on loopback serves the photo (local mode allows loopback, not the cloud's own ports).
+    with photo_server({"/room.png": (room_photo(fmt="PNG"), "image/png")}) as site:
+        created = client.create_design(
+            image_url=f"{site}/room.png", room_type="dining_room", style="art_deco"
+        )
+        design = client.wait(created["id"], timeout=30)
     assert design["status"] == "succeeded", design.get("error")
-    assert design["source"]["image_url"].endswith("/fixtures/room.png")
+    assert design["source"]["image_url"].endswith("/room.png")
 
 
-def test_image_url_that_is_missing_fails_the_design(cloud: LocalCloud, client: RoomcraftClient) -> None:
-    created = client.create_design(
-        image_url=f"{cloud.env['ROOMCRAFT_CDN_BASE_URL']}/fixtures/nothing.png",
-        room_type="bedroom",
-        style="japandi",
-    )
-    design = client.wait(created["id"], timeout=30)
+def test_image_url_that_is_missing_fails_the_design(client: RoomcraftClient) -> None:
+    with photo_server({}) as site:
+        created = client.create_design(image_url=f"{site}/nothing.png", room_type="bedroom", style="japandi")
+        design = client.wait(created["id"], timeout=30)
     assert (design["status"], design["error"]["code"]) == ("failed", "source_fetch_failed")
 
 
