@@ -52,6 +52,7 @@ _ECR_IMAGE = re.compile(
 )
 _S3_OBJECT = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+\.tar\.gz)$")
 _SAGEMAKER_INSTANCE = re.compile(r"^ml\.(g4dn|g5|g6|g6e|p3|p4d|p4de|p5|inf2)\.[0-9]*x?large$")
+_BEDROCK_MODEL_ID = re.compile(r"^(?:[a-z-]{2,7}\.)?[a-z0-9-]+\.[A-Za-z0-9._:-]{1,120}$")
 _SAGEMAKER_ENDPOINT = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -76,6 +77,9 @@ class DeploymentConfig(BaseModel):
     """``owner/model`` or ``owner/model:<64-hex version>`` on Replicate."""
     sagemaker_endpoint: str | None = None
     """Name of an existing SageMaker endpoint; required when ``provider`` is ``sagemaker``."""
+    analysis_model_id: str | None = None
+    """Bedrock model or inference-profile id for the photo analysis (docs/quality.md), e.g.
+    ``amazon.nova-lite-v1:0``; unset: the offline heuristic, and no Bedrock permission at all."""
     generation_guidance: float | None = None
     """Guidance scale sent to the model (unset: the model's default); checked against its range."""
     generation_steps: int | None = None
@@ -137,6 +141,16 @@ class DeploymentConfig(BaseModel):
             raise ValueError(
                 "must be a SageMaker endpoint name: letters, digits and '-', at most 63 characters "
                 f"(got {value!r})"
+            )
+        return value
+
+    @field_validator("analysis_model_id")
+    @classmethod
+    def _analysis_model_id(cls, value: str | None) -> str | None:
+        if value is not None and not _BEDROCK_MODEL_ID.match(value):
+            raise ValueError(
+                "must be a Bedrock model id such as 'amazon.nova-lite-v1:0' or an inference profile id "
+                f"such as 'us.amazon.nova-lite-v1:0' (got {value!r})"
             )
         return value
 

@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from infra.constructs.analysis import PhotoAnalysis
 from infra.constructs.api import Api
 from infra.constructs.delivery import Delivery
 from infra.constructs.events import Events
@@ -107,6 +108,7 @@ class RoomcraftStack(Stack):
                 work_bucket=self.storage.buckets[UPLOADS_BUCKET.id],
                 topics=dict(self.inference.async_topics),
             )
+        self.analysis = PhotoAnalysis(self, "PhotoAnalysis", config=config)
         self.webhooks = Webhooks(
             self,
             "Webhooks",
@@ -168,6 +170,7 @@ class RoomcraftStack(Stack):
         env.update({spec.env_var: self.storage.buckets[spec.id].bucket_name for spec in BUCKETS})
         env[EVENT_BUS.env_var] = self.events.bus.event_bus_name
         env.update(self.webhooks.environment)
+        env.update(self.analysis.environment)
         env.update(
             {
                 "ROOMCRAFT_STAGE": self.config.stage,
@@ -239,6 +242,7 @@ class RoomcraftStack(Stack):
         self.inference.grant_webhook_secret_read(role)
         self._acknowledge_prefixes(function, [(UPLOADS_BUCKET.id, UPLOADS_PREFIX)])
         self._grant_tenancy_api(role)
+        self._grant_photo_analysis(function)  # POST /v1/analyses
 
     def _grant_worker(self, function: lambda_.Function) -> None:
         role = _role(function)
@@ -267,6 +271,25 @@ class RoomcraftStack(Stack):
         # transaction) and the batch count and its completion claim.
         self.storage.grant_table_actions(USAGE_TABLE.id, role, ["dynamodb:PutItem", "dynamodb:UpdateItem"])
         self.storage.grant_table_actions(BATCHES_TABLE.id, role, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+        # The quality gate: the tenant's structure threshold, and the photo analysis (docs/quality.md).
+        self.storage.grant_table_actions(TENANTS_TABLE.id, role, ["dynamodb:GetItem"])
+        self._grant_photo_analysis(function)
+
+    def _grant_photo_analysis(self, function: lambda_.Function) -> None:
+        """Converse with the configured analysis model; nothing when none is configured."""
+        self.analysis.grant_converse(_role(function))
+        if self.analysis.uses_inference_profile:
+            # As cdk-nag renders the ARN: the partition is a literal once the region is known (a deploy),
+            # a pseudo parameter in an offline synth.
+            partition = "<AWS::Partition>" if Token.is_unresolved(self.partition) else self.partition
+            model = f"arn:{partition}:bedrock:*::foundation-model/{self.analysis.foundation_model}"
+            Validations.of(_role(function)).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::{model}]",
+                    reason="A cross-region inference profile routes each call to the model in any region "
+                    "of its geography; the grant names that one model and that one profile only.",
+                )
+            )
 
     def _grant_sweeper(self, function: lambda_.Function) -> None:
         """Stale designs: read the open-designs index, queue a design again or fail and settle it."""

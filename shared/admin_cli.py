@@ -99,6 +99,10 @@ def add_admin_parser(commands: Any) -> None:
 def _limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--daily-designs", type=int, help="designs per UTC day (default: deployment's)")
     parser.add_argument("--requests-per-minute", type=int, help="API requests per minute")
+    parser.add_argument(
+        "--structure-threshold", type=float, help="structure score under which outputs are regenerated (0-1)"
+    )
+    parser.add_argument("--structure-retries", type=int, help="regenerations per variant under it (0-3)")
 
 
 def function_environment(function_name: str, region: str | None) -> dict[str, str]:
@@ -160,7 +164,12 @@ def _perform(admin: TenantAdmin, args: argparse.Namespace) -> Any:
     if args.thing == "tenant":
         if args.action == "create":
             limits = Limits(daily_designs=args.daily_designs, requests_per_minute=args.requests_per_minute)
-            return _tenant_json(admin.create_tenant(args.name, tenant_id=args.tenant_id, limits=limits))
+            tenant = admin.create_tenant(args.name, tenant_id=args.tenant_id, limits=limits)
+            if args.structure_threshold is not None or args.structure_retries is not None:
+                tenant = admin.set_quality_policy(
+                    tenant.tenant_id, threshold=args.structure_threshold, retries=args.structure_retries
+                )
+            return _tenant_json(tenant)
         if args.action == "list":
             return [_tenant_json(t) for t in admin.list_tenants()]
         status = TenantStatus.DISABLED if args.disable else TenantStatus.ACTIVE if args.enable else None
@@ -171,6 +180,10 @@ def _perform(admin: TenantAdmin, args: argparse.Namespace) -> Any:
             daily_designs=args.daily_designs,
             requests_per_minute=args.requests_per_minute,
         )
+        if args.structure_threshold is not None or args.structure_retries is not None:
+            updated = admin.set_quality_policy(
+                args.tenant_id, threshold=args.structure_threshold, retries=args.structure_retries
+            )
         return _tenant_json(updated)
     if args.thing == "inbox-writer":
         return _inbox_writer(admin, args)

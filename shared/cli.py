@@ -454,8 +454,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_options(serve_parser)
     serve_parser.set_defaults(run=inference_serve)
+    score_parser = commands.add_parser(
+        "score", help="structure-preservation score of an output against its room photo (docs/quality.md)"
+    )
+    score_parser.add_argument("before", help="the room photo (or the prepared model input)")
+    score_parser.add_argument("after", help="the generated image")
+    score_parser.add_argument("--json", action="store_true", help="print every part of the score as JSON")
+    score_parser.set_defaults(run=score)
     add_admin_parser(commands)
     return parser
+
+
+def score(args: argparse.Namespace) -> int:
+    """Print the structure score of AFTER against BEFORE: 0 when both images were read, 2 otherwise."""
+    from shared.domain.errors import RoomcraftError
+    from shared.imaging.structure import structure_score
+
+    try:
+        before, after = Path(args.before).read_bytes(), Path(args.after).read_bytes()
+        result = structure_score(before, after)
+    except (OSError, RoomcraftError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(result.as_dict(), indent=2) if args.json else f"{result.score:.3f}")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -190,6 +190,24 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = 24 * 3600
     """How long a response is kept for replay under its ``Idempotency-Key``."""
 
+    # Quality gate: structure score and photo analysis (docs/quality.md).
+    structure_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    """Default structure score under which an output is regenerated, then flagged; tenants may differ."""
+    structure_retries: int = Field(default=1, ge=0, le=3)
+    """Default regenerations of one variant whose structure score is under the threshold."""
+    structure_retry_budget_seconds: float = Field(default=45.0, gt=0)
+    """Time all regenerations of one worker invocation may take (the worker's timeout is 120 s); a
+    prediction still running then is canceled, and a regeneration not started then is skipped."""
+    not_a_room_confidence: float = Field(default=0.8, ge=0.0, le=1.0)
+    """A photo judged not a room with at least this confidence fails with ``not_a_room``."""
+    analysis_model_id: str = ""
+    """Bedrock model (or inference profile) id of the photo analyser; empty: the offline heuristic."""
+    analysis_timeout_seconds: float = Field(default=12.0, gt=0, le=60)
+    """Read timeout of one Converse call; a timeout skips the analysis, it never fails the design."""
+    analysis_input_usd_per_1k_tokens: float = 0.00006
+    analysis_output_usd_per_1k_tokens: float = 0.00024
+    """Token prices for the analysis cost line (defaults: Amazon Nova Lite on-demand, us-east-1)."""
+
     @property
     def providers_allowed(self) -> frozenset[str]:
         return frozenset({self.provider, *self.allowed_providers})

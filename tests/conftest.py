@@ -64,6 +64,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         monkeypatch.setenv("ROOMCRAFT_STAGE", "test")
         monkeypatch.setenv("ROOMCRAFT_CDN_BASE_URL", "https://cdn.example.test")
         monkeypatch.setenv("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000")
+        # Fake providers return placeholder images unrelated to the photo: scored and flagged, never
+        # regenerated here (regenerations: tests/integration/test_quality_gate.py).
+        monkeypatch.setenv("ROOMCRAFT_STRUCTURE_RETRIES", "0")
         monkeypatch.delenv("ROOMCRAFT_AWS_ENDPOINT_URL", raising=False)
         wiring.reset()
         seed_development_tenant(TEST_API_KEY)  # the default tenant, as the local cloud has it

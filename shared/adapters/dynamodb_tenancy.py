@@ -23,6 +23,7 @@ from pynamodb.transactions import TransactWrite
 from shared.adapters.dynamodb import bind_model
 from shared.domain.clock import parse_iso
 from shared.domain.errors import ApiKeyNotFound, ConcurrentUpdate, TenantExists, TenantNotFound
+from shared.domain.quality import QualityPolicy
 from shared.domain.quotas import REFUND_SCOPE, CounterChange
 from shared.domain.tenants import ApiKey, Limits, Tenant, TenantStatus
 from shared.resources import API_KEYS_TABLE, TENANTS_TABLE, USAGE_TABLE
@@ -42,6 +43,8 @@ class TenantItem(Model):
     status = UnicodeAttribute()
     daily_designs = NumberAttribute(null=True)
     requests_per_minute = NumberAttribute(null=True)
+    structure_threshold = NumberAttribute(null=True)
+    structure_retries = NumberAttribute(null=True)
     inbox_writers = UnicodeSetAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -111,6 +114,8 @@ class TenantRepository:
             status=tenant.status.value,
             daily_designs=tenant.limits.daily_designs,
             requests_per_minute=tenant.limits.requests_per_minute,
+            structure_threshold=tenant.quality.structure_threshold,
+            structure_retries=tenant.quality.structure_retries,
             inbox_writers=set(tenant.inbox_writers) or None,
             created_at=tenant.created_at.isoformat(),
             updated_at=tenant.updated_at.isoformat(),
@@ -127,6 +132,12 @@ class TenantRepository:
                 requests_per_minute=None
                 if item.requests_per_minute is None
                 else int(item.requests_per_minute),
+            ),
+            quality=QualityPolicy(
+                structure_threshold=None
+                if item.structure_threshold is None
+                else float(item.structure_threshold),
+                structure_retries=None if item.structure_retries is None else int(item.structure_retries),
             ),
             inbox_writers=tuple(sorted(item.inbox_writers or ())),
             created_at=parse_iso(item.created_at),

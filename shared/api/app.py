@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared.adapters.secrets import read_secret
+from shared.api.analyses import analyses_router
 from shared.api.callbacks import router as callbacks_router
 from shared.api.edge import install_edge_check
 from shared.api.schemas import (
@@ -159,6 +160,7 @@ def create_app() -> FastAPI:
 
     register_routes(app)
     app.include_router(webhook_router(current_tenant))
+    app.include_router(analyses_router(current_tenant))
     app.include_router(callbacks_router)
     return app
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, StrictInt
 
 from shared.domain.design import MAX_SEED, MAX_VARIANTS, Design
+from shared.domain.quality import OutputQuality, PhotoAnalysis
 from shared.domain.status import DesignStatus
 from shared.services.designs import DesignRequest, UploadSlot
 
@@ -92,6 +93,8 @@ class OutputView(BaseModel):
     dominant_color: str
     preview: bool
     """True when made by the offline preview provider, not by a real model."""
+    quality: OutputQuality | None = None
+    """Structure score, attempts and ``structure_ok`` (docs/quality.md); null for older designs."""
 
 
 class BriefView(BaseModel):
@@ -132,6 +135,13 @@ class DesignView(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     provider_seconds: float | None
+    estimated_cost_usd: float | None = None
+    """Provider cost of the design, regenerations included."""
+    analysis: PhotoAnalysis | None = None
+    """The photo analysis made before generation (docs/quality.md)."""
+    structure_ok: bool | None = None
+    """False when an output is kept under the structure threshold; null before outputs exist."""
+    regenerations: int = 0
     webhook_url: str | None = None
     webhook_secret: str | None = None
     """The tenant's default webhook secret, shown once: on the first design created with a
@@ -160,6 +170,7 @@ class DesignView(BaseModel):
                     blurhash=output.blurhash,
                     dominant_color=output.dominant_color,
                     preview=output.metadata.get("preview") == "true",
+                    quality=output.quality,
                 )
             )
         return cls(
@@ -184,6 +195,10 @@ class DesignView(BaseModel):
             started_at=design.started_at,
             finished_at=design.finished_at,
             provider_seconds=design.provider_seconds,
+            estimated_cost_usd=design.estimated_cost_usd,
+            analysis=design.analysis,
+            structure_ok=design.structure_ok,
+            regenerations=design.regenerations,
             webhook_url=design.webhook_url,
         )
 

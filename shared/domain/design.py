@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain.quality import OutputQuality, PhotoAnalysis
 from shared.domain.status import DesignStatus, check_transition
 
 MAX_VARIANTS = 4
@@ -80,6 +81,8 @@ class OutputImage(BaseModel):
     blurhash: str
     dominant_color: str
     metadata: dict[str, str] = Field(default_factory=dict)
+    quality: OutputQuality | None = None
+    """How this output kept the room's architecture (docs/quality.md); None for older designs."""
 
     def variant(self, name: str) -> StoredVariant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -149,6 +152,16 @@ class Design(BaseModel):
     """The event that announces the current status (JSON), written in the same item write as the
     status: a one-entry outbox. A delivery that may have died between that write and the publish
     sends it again, with the same ``event_id`` (docs/events.md)."""
+    analysis: PhotoAnalysis | None = None
+    """What the photo analysis said before generation (docs/quality.md)."""
+    regenerations: int = 0
+    """Variants generated again because their structure score was under the threshold."""
+
+    @property
+    def structure_ok(self) -> bool | None:
+        """False when any output is flagged; None before the outputs exist (or for older designs)."""
+        verdicts = [output.quality.structure_ok for output in self.outputs if output.quality is not None]
+        return all(verdicts) if verdicts else None
 
     def transition(
         self,

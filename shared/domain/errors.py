@@ -363,3 +363,10 @@ class IdempotencyInProgress(Conflict):
 
     code = "idempotency_request_in_progress"
     retryable = True
+
+
+# --- quality gate (docs/quality.md) --------------------------------------------------------
+class NotARoom(ImageError):
+    """The photo analysis is confident the image is not an interior room: no GPU is spent on it."""
+
+    code = "not_a_room"

@@ -18,6 +18,10 @@ class OutputSummary(BaseModel):
     thumbnail_url: str | None
     width: int
     height: int
+    structure_score: float | None = None
+    structure_ok: bool | None = None
+    attempts: int | None = None
+    """Generations of this output (the first included); see docs/quality.md."""
 
 
 class DesignEventDetail(BaseModel):
@@ -40,6 +44,9 @@ class DesignEventDetail(BaseModel):
     error: DesignError | None = None
     webhook_url: str | None = None
     """The design's own webhook target, if it was created with one (see docs/webhooks.md)."""
+    structure_ok: bool | None = None
+    """On ``design.succeeded``: false when an output is kept below the structure threshold."""
+    regenerations: int = 0
 
     @property
     def detail_type(self) -> str:
@@ -63,6 +70,8 @@ def design_event(
         outputs=outputs,
         error=design.error,
         webhook_url=design.webhook_url,
+        structure_ok=design.structure_ok,
+        regenerations=design.regenerations,
     )
 
 

@@ -63,6 +63,10 @@ def _codes_under(error: type[RoomcraftError]) -> set[str]:
 OUR_FAILURE_CODES = frozenset({RoomcraftError.code, "design_busy", "design_stalled"})
 """Failures of ours with no provider verdict: refunded only while the provider was never asked."""
 
+BEFORE_GPU_CODES = frozenset({"not_a_room"})
+"""Failures that stop a design before any GPU time (the photo analysis judged it not a room):
+refunded, on the same terms as ours (never once the provider was asked to run)."""
+
 
 def _provider_codes_without_gpu(error: type[ProviderError] = ProviderError) -> set[str]:
     codes = set() if error.gpu_may_have_run else {error.code}
@@ -79,9 +83,10 @@ def refundable_codes() -> frozenset[str]:
     that mean the model never ran (``provider_unavailable``, ``provider_not_configured``). A provider
     failure after the model ran (``provider_failed``, ``provider_timeout``, ``provider_output_invalid``,
     ``provider_canceled``) is paid work and is not refunded, so refunds cannot lift the GPU bill's cap;
-    neither is bad input (image, URL, brief).
+    neither is bad input (image, URL, brief), but for ``not_a_room``: the photo analysis stops it
+    before any GPU time, so it never spends the quota.
     """
-    return frozenset(set(OUR_FAILURE_CODES) | _provider_codes_without_gpu())
+    return frozenset(set(OUR_FAILURE_CODES) | BEFORE_GPU_CODES | _provider_codes_without_gpu())
 
 
 def is_refundable(code: str) -> bool:
@@ -96,10 +101,15 @@ def refund_due(design: Design) -> bool:
     code = design.error.code
     if not is_refundable(code):
         return False
-    if design.predictions is not None or design.prediction_id is not None or design.provider_seconds:
-        return False  # a prediction was started or finished: the GPU ran
+    if (
+        design.predictions is not None
+        or design.prediction_id is not None
+        or design.provider_seconds
+        or design.regenerations
+    ):
+        return False  # a prediction was started or finished, or the quality gate ran one again: paid
     # Our own error once the provider was asked to run: what it did after is not known, so not free.
-    return design.provider_started_at is None or code not in OUR_FAILURE_CODES
+    return design.provider_started_at is None or code not in OUR_FAILURE_CODES | BEFORE_GPU_CODES
 
 
 @dataclass(frozen=True)

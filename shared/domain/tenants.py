@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.errors import InvalidApiKey, InvalidTenantId
 from shared.domain.ids import new_ulid
+from shared.domain.quality import QualityPolicy
 
 KEY_PREFIX = "rc_"
 _KEY_PATTERN = re.compile(r"^rc_([0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{32,128})$")
@@ -46,6 +47,8 @@ class Tenant(BaseModel):
     name: str
     status: TenantStatus = TenantStatus.ACTIVE
     limits: Limits = Limits()
+    quality: QualityPolicy = QualityPolicy()
+    """Structure threshold and regenerations (docs/quality.md); None parts: the deployment's."""
     inbox_writers: tuple[str, ...] = ()
     """IAM unique ids (``AROA…``, ``AIDA…``) allowed to drop photos under ``inbox/<tenant>/``."""
     created_at: datetime

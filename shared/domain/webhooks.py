@@ -88,6 +88,9 @@ class DesignWebhookData(BaseModel):
     batch_id: str | None = None
     outputs: tuple[OutputSummary, ...] = ()
     error: DesignError | None = None
+    structure_ok: bool | None = None
+    """On design.succeeded: false when an output was kept under the structure threshold."""
+    regenerations: int = 0
 
     @classmethod
     def of(cls, detail: DesignEventDetail) -> DesignWebhookData:

@@ -32,6 +32,7 @@ from shared.domain.ports import (
     PredictionCanceller,
     UploadStore,
 )
+from shared.domain.quality import AUTO_ROOM_TYPE
 from shared.domain.status import DesignStatus
 from shared.domain.styles import get_room_type, get_style, parse_palette
 from shared.domain.upload import ACCEPTED_CONTENT_TYPES, Upload, upload_key
@@ -288,10 +289,12 @@ class DesignService:
 
     # --- validation ------------------------------------------------------------------
     def _brief(self, request: DesignRequest) -> Brief:
-        room_type = get_room_type(request.room_type)
+        # "auto": the photo analysis picks the room type before generation (docs/quality.md).
+        auto = request.room_type.strip().lower() == AUTO_ROOM_TYPE
+        room_type = AUTO_ROOM_TYPE if auto else get_room_type(request.room_type).id
         style = get_style(request.style)
         return Brief(
-            room_type=room_type.id,
+            room_type=room_type,
             style=style.id,
             palette=parse_palette(request.palette),
             prompt=(request.prompt or "").strip() or None,

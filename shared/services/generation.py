@@ -7,7 +7,10 @@ and each step's results are stored before the status moves past it.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,17 +37,20 @@ from shared.domain.ids import new_id
 from shared.domain.messages import GenerationMessage
 from shared.domain.ports import DesignStore, EventSink, ImageFetcher, ObjectStore, OutputStore
 from shared.domain.prompts import build_prompt
+from shared.domain.quality import OutputQuality
 from shared.domain.status import DesignStatus
 from shared.domain.styles import get_room_type, get_style
 from shared.imaging.prepare import prepare_image
 from shared.imaging.variants import render_output
 from shared.providers.base import (
     Completed,
+    GeneratedImage,
     GenerationRequest,
     InferenceProvider,
     Pending,
     PredictionProvider,
 )
+from shared.services.quality import QualityGate, Regenerated, wait_for
 from shared.settings import Settings
 
 logger = Logger(service="roomcraft", child=True)
@@ -127,6 +133,9 @@ def output_summaries(design: Design, url_for: Callable[[str], str]) -> tuple[Out
                 thumbnail_url=url_for(thumb.key) if thumb else None,
                 width=full.width,
                 height=full.height,
+                structure_score=output.quality.structure_score if output.quality else None,
+                structure_ok=output.quality.structure_ok if output.quality else None,
+                attempts=output.quality.attempts if output.quality else None,
             )
         )
     return tuple(summaries)
@@ -148,6 +157,7 @@ class GenerationPipeline:
         inbox: ObjectStore | None = None,
         checks: CheckQueue | None = None,
         on_terminal: Callable[[Design], None] | None = None,
+        quality: QualityGate | None = None,
     ) -> None:
         self._settings = settings
         self._designs = designs
@@ -162,6 +172,10 @@ class GenerationPipeline:
         """The S3 inbox bucket, where designs dropped there have their original."""
         self._checks = checks
         self._on_terminal = on_terminal
+        self._quality = quality
+        """Photo analysis before generation and the structure check after it (None: neither)."""
+        self._invocation = threading.local()
+        """What the current invocation of ``run`` (one per thread) was given: ``time_left``."""
 
     def run(
         self, message: GenerationMessage, *, receive_count: int = 1, time_left: TimeLeft | None = None
@@ -188,9 +202,11 @@ class GenerationPipeline:
             design, self._worker_id, now=self._clock(), seconds=self._settings.lease_seconds
         ):
             raise DesignBusy(f"design {design.design_id} is being worked on by another worker")
+        self._invocation.time_left = time_left  # the quality gate's regenerations stay within it
         try:
             return self._advance(design, receive_count, time_left)
         finally:
+            self._invocation.time_left = None
             self._designs.release_lease(design, self._worker_id)
 
     # --- steps -----------------------------------------------------------------------
@@ -263,6 +279,10 @@ class GenerationPipeline:
                 "prepared_height": prepared.height,
             }
         )
+        checked: dict[str, object] = {}
+        if self._quality is not None:
+            analysis, brief = self._quality.check_photo(design, prepared.data)  # NotARoom: fails, refunded
+            checked = {"analysis": analysis, "brief": brief}
         provider = self._providers(design.provider)
         # Stored with the move to generating, the write before the first (paid) provider call: a
         # later failure of ours is not refunded (docs/tenants.md); no extra write for it.
@@ -272,6 +292,7 @@ class GenerationPipeline:
             expected=provider.typical_seconds,
             source=new_source,
             provider_started_at=self._clock(),
+            **checked,
         )
 
     def _generate(self, design: Design, *, resumed: bool = False) -> tuple[Design, bool]:
@@ -284,31 +305,7 @@ class GenerationPipeline:
             # An earlier attempt stored the images and died before moving on: never pay twice.
             return self._move(design, DesignStatus.FINALIZING, expected=2.0, **stored), True
         provider = self._providers(design.provider)
-        assert design.source.prepared_key is not None
-        prepared = self._work.read(design.source.prepared_key, max_bytes=self._settings.max_upload_bytes)
-        room_type, style = get_room_type(design.brief.room_type), get_style(design.brief.style)
-        palette = design.brief.palette or style.palette
-        prompt = build_prompt(
-            room_type=room_type, style=style, palette=palette, user_prompt=design.brief.prompt
-        )
-        outcome = provider.start(
-            GenerationRequest(
-                design_id=design.design_id,
-                image=prepared,
-                width=design.source.prepared_width or 0,
-                height=design.source.prepared_height or 0,
-                room_type=room_type.id,
-                style=style.id,
-                palette=tuple(palette),
-                prompt=prompt.positive,
-                negative_prompt=prompt.negative,
-                variants=design.brief.variants,
-                seed=design.brief.seed,
-                tenant_id=design.tenant_id,
-                guidance=self._settings.generation_guidance,
-                steps=self._settings.generation_steps,
-            )
-        )
+        outcome = provider.start(self._generation_request(design, self._prepared(design)))
         if not isinstance(outcome, Completed):
             waiting = self._record_pending(design, outcome)
             return self._schedule_check(waiting), False
@@ -335,6 +332,33 @@ class GenerationPipeline:
             estimated_cost_usd=generation.estimated_cost_usd,
         )
         return design, True
+
+    def _prepared(self, design: Design) -> bytes:
+        assert design.source.prepared_key is not None
+        return self._work.read(design.source.prepared_key, max_bytes=self._settings.max_upload_bytes)
+
+    def _generation_request(self, design: Design, prepared: bytes) -> GenerationRequest:
+        room_type, style = get_room_type(design.brief.room_type), get_style(design.brief.style)
+        palette = design.brief.palette or style.palette
+        prompt = build_prompt(
+            room_type=room_type, style=style, palette=palette, user_prompt=design.brief.prompt
+        )
+        return GenerationRequest(
+            design_id=design.design_id,
+            image=prepared,
+            width=design.source.prepared_width or 0,
+            height=design.source.prepared_height or 0,
+            room_type=room_type.id,
+            style=style.id,
+            palette=tuple(palette),
+            prompt=prompt.positive,
+            negative_prompt=prompt.negative,
+            variants=design.brief.variants,
+            seed=design.brief.seed,
+            tenant_id=design.tenant_id,
+            guidance=self._settings.generation_guidance,
+            steps=self._settings.generation_steps,
+        )
 
     def _stored_generation(self, keys: WorkKeys) -> dict[str, float] | None:
         """The provider's results from an earlier attempt, if every image of it was stored."""
@@ -470,12 +494,84 @@ class GenerationPipeline:
         except Exception:
             logger.exception("could not cancel predictions", extra={"prediction_ids": prediction_ids})
 
+    # --- quality gate (docs/quality.md) ---------------------------------------------------
+    def _review_structure(
+        self, design: Design, made: list[int]
+    ) -> tuple[dict[int, OutputQuality], dict[str, object]]:
+        """Each stored variant's structure verdict (regenerating those under the threshold), keyed by
+        its generated index, and the design changes that count the regenerations and their cost.
+        Variants the provider filtered (FLUX's safety checker) are not stored and not reviewed."""
+        if self._quality is None:
+            return {}, {}
+        keys = WorkKeys(design.tenant_id, design.design_id)
+        prepared = self._prepared(design)
+        # One budget for every regeneration of this invocation: the worker must finish within its
+        # timeout, so within what the invocation has left too (less a reserve to store and announce).
+        budget = self._settings.structure_retry_budget_seconds
+        time_left: TimeLeft | None = getattr(self._invocation, "time_left", None)
+        if time_left is not None:
+            budget = min(budget, max(0.0, time_left() - INVOCATION_RESERVE_SECONDS))
+        deadline = time.monotonic() + budget
+
+        def write_generated(index: int, image: GeneratedImage) -> None:
+            metadata = {"content-type": image.content_type, **image.metadata}
+            self._work.write(
+                keys.generated(index), image.data, content_type=image.content_type, metadata=metadata
+            )
+
+        review = self._quality.review(
+            design,
+            prepared=prepared,
+            read_generated=lambda i: self._work.read(
+                keys.generated(i), max_bytes=self._settings.max_upload_bytes
+            ),
+            write_generated=write_generated,
+            regenerate=lambda index, seed: self._regenerate(design, prepared, seed, deadline=deadline),
+            indices=made,
+        )
+        changes: dict[str, object] = {"regenerations": review.regenerations}
+        if review.regenerations:
+            changes["provider_seconds"] = round((design.provider_seconds or 0.0) + review.provider_seconds, 3)
+            changes["estimated_cost_usd"] = round(
+                (design.estimated_cost_usd or 0.0) + review.estimated_cost_usd, 6
+            )
+        return {i: verdict.quality for i, verdict in zip(made, review.verdicts, strict=True)}, changes
+
+    def _regenerate(
+        self, design: Design, prepared: bytes, seed: int, *, deadline: float
+    ) -> Regenerated | None:
+        """One more image with ``seed``, if the budget allows; a prediction that completes later is
+        waited for until ``deadline`` (monotonic), then canceled (the first image is kept)."""
+        if time.monotonic() >= deadline:
+            return None
+        provider = self._providers(design.provider)
+        request = dataclasses.replace(self._generation_request(design, prepared), variants=1, seed=seed)
+        outcome = provider.start(request)
+        if isinstance(outcome, Pending):
+            if not isinstance(provider, PredictionProvider):
+                return None
+            pending = outcome
+
+            def poll() -> Completed | None:
+                polled = provider.poll(pending.prediction_id)
+                return polled if isinstance(polled, Completed) else None
+
+            finished = wait_for(poll, until=deadline)
+            if not isinstance(finished, Completed):
+                self._cancel_predictions(design.provider, pending.ids)
+                return None
+            outcome = finished
+        if not outcome.images:
+            return None
+        return Regenerated(outcome.images[0], outcome.provider_seconds, outcome.estimated_cost_usd)
+
     def _finalize(self, design: Design) -> Design:
         keys = WorkKeys(design.tenant_id, design.design_id)
         outputs: list[OutputImage] = []
         made = [i for i in range(design.brief.variants) if self._work.size_of(keys.generated(i)) is not None]
         if not made:
             raise ProviderOutputInvalid("no generated image was stored for this design")
+        verdicts, quality_changes = self._review_structure(design, made)
         filtered = design.brief.variants - len(made)
         if filtered:
             logger.warning(
@@ -519,9 +615,12 @@ class GenerationPipeline:
                     blurhash=rendered.blurhash,
                     dominant_color=rendered.dominant_color,
                     metadata=metadata,
+                    quality=verdicts.get(generated_index),
                 )
             )
-        return self._move(design, DesignStatus.SUCCEEDED, outputs=tuple(outputs))
+        return self._move(
+            design, DesignStatus.SUCCEEDED, expected=None, outputs=tuple(outputs), **quality_changes
+        )
 
     # --- writes ----------------------------------------------------------------------
     def _move(

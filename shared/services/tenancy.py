@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError as PydanticValidationError
+
 from shared.domain.clock import utcnow
 from shared.domain.errors import (
     ApiKeyRevoked,
@@ -15,6 +17,7 @@ from shared.domain.errors import (
 )
 from shared.domain.inbox_writers import is_unique_id
 from shared.domain.ports import ApiKeyStore, TenantStore
+from shared.domain.quality import QualityPolicy
 from shared.domain.tenants import (
     ApiKey,
     Limits,
@@ -122,6 +125,25 @@ class TenantAdmin:
                 "updated_at": self._clock(),
             }
         )
+        self._tenants.save(updated)
+        return updated
+
+    def set_quality_policy(
+        self, tenant_id: str, *, threshold: float | None = None, retries: int | None = None
+    ) -> Tenant:
+        """The tenant's structure threshold and regenerations (docs/quality.md); parts not given stay."""
+        tenant = self._tenants.get(tenant_id)
+        own = tenant.quality
+        try:
+            policy = QualityPolicy(
+                structure_threshold=own.structure_threshold if threshold is None else threshold,
+                structure_retries=own.structure_retries if retries is None else retries,
+            )
+        except PydanticValidationError as error:
+            raise ValidationFailed(
+                "the structure threshold is a score from 0 to 1 and the retries 0 to 3"
+            ) from error
+        updated = tenant.model_copy(update={"quality": policy, "updated_at": self._clock()})
         self._tenants.save(updated)
         return updated
 

@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 
     from shared.adapters.kms import KmsSecretCipher
     from shared.providers.sagemaker import SageMakerProvider
+    from shared.services.analysis import UploadAnalysis
     from shared.services.callbacks import PredictionCallbacks
     from shared.services.generation import GenerationPipeline
     from shared.services.ingest import InboxIngest
+    from shared.services.quality import PhotoAnalyser, QualityGate
     from shared.services.sweeper import StaleDesignSweeper
     from shared.services.webhook_dispatch import WebhookDispatcher
     from shared.services.webhook_endpoints import WebhookEndpointService
@@ -101,6 +103,54 @@ def generation_pipeline() -> GenerationPipeline:
         checks=GenerationQueue(settings.generate_queue_url),
         inbox=Bucket(settings.inbox_bucket),
         on_terminal=settlement().settle,
+        quality=quality_gate(),
+    )
+
+
+@cache
+def photo_analyser() -> PhotoAnalyser:
+    """Bedrock's Converse API when a model is configured, else the offline heuristic (docs/quality.md)."""
+    settings = get_settings()
+    if not settings.analysis_model_id:
+        from shared.imaging.photo_stats import HeuristicPhotoAnalyser
+
+        return HeuristicPhotoAnalyser()
+    from shared.adapters.aws import uncached_client
+    from shared.adapters.bedrock_analysis import BedrockPhotoAnalyser
+    from shared.domain.styles import ROOM_TYPES
+
+    return BedrockPhotoAnalyser(
+        client=uncached_client("bedrock-runtime", read_timeout=settings.analysis_timeout_seconds),
+        model_id=settings.analysis_model_id,
+        room_types=ROOM_TYPES,
+        input_usd_per_1k_tokens=settings.analysis_input_usd_per_1k_tokens,
+        output_usd_per_1k_tokens=settings.analysis_output_usd_per_1k_tokens,
+    )
+
+
+@cache
+def quality_gate() -> QualityGate:
+    from shared.services.quality import QualityGate
+
+    settings = get_settings()
+    return QualityGate(
+        settings=settings,
+        analyser=photo_analyser(),
+        tenants=TenantRepository(settings),
+        work_bucket=Bucket(settings.uploads_bucket),
+    )
+
+
+@cache
+def upload_analysis() -> UploadAnalysis:
+    from shared.services.analysis import UploadAnalysis
+
+    settings = get_settings()
+    return UploadAnalysis(
+        settings=settings,
+        uploads=UploadRepository(settings),
+        upload_bucket=Bucket(settings.uploads_bucket),
+        gate=quality_gate(),
     )
 
 
@@ -288,6 +338,9 @@ def reset() -> None:
         outputs_bucket,
         design_service,
         generation_pipeline,
+        photo_analyser,
+        quality_gate,
+        upload_analysis,
         stale_design_sweeper,
         prediction_callbacks,
         inbox_ingest,

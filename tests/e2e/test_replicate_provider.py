@@ -26,6 +26,7 @@ def replicate(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeReplicate]:
             "ROOMCRAFT_REPLICATE_BASE_URL": fake.url,
             "ROOMCRAFT_REPLICATE_OUTPUT_HOSTS": '["127.0.0.1"]',
             "ROOMCRAFT_REPLICATE_WAIT_SECONDS": "0",  # never inline: exercise the later completion
+            "ROOMCRAFT_STRUCTURE_RETRIES": "0",  # the fake's placeholder images are not the photo's room
         }.items():
             monkeypatch.setenv(name, value)
         yield fake

@@ -80,6 +80,10 @@ MATRIX: dict[tuple[str, str], tuple[Probe, Check]] = {
         lambda o, key: call("POST", "/v1/designs", brief(o.upload_id), api_key=key),
         is_404("upload_not_found"),
     ),
+    ("POST", "/v1/analyses"): (
+        lambda o, key: call("POST", "/v1/analyses", {"upload_id": o.upload_id}, api_key=key),
+        is_404("upload_not_found"),
+    ),
     ("GET", "/v1/designs"): (lambda o, key: call("GET", "/v1/designs", api_key=key), lists_nothing_of_a),
     ("GET", "/v1/designs/{design_id}"): (
         lambda o, key: call("GET", f"/v1/designs/{o.design_id}", api_key=key),

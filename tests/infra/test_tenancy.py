@@ -36,11 +36,13 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         },
     },
     "worker": {
+        TENANTS_TABLE.id: {"dynamodb:GetItem"},  # the tenant's quality policy (docs/quality.md)
         USAGE_TABLE.id: {"dynamodb:PutItem", "dynamodb:UpdateItem"},  # refunds: marker + counters
         BATCHES_TABLE.id: {"dynamodb:GetItem", "dynamodb:UpdateItem"},  # outcome sets, completion claim
     },
     # Runs the worker's pipeline when a SageMaker async result is announced: the same settlement.
     "inference_events": {
+        TENANTS_TABLE.id: {"dynamodb:GetItem"},
         USAGE_TABLE.id: {"dynamodb:PutItem", "dynamodb:UpdateItem"},
         BATCHES_TABLE.id: {"dynamodb:GetItem", "dynamodb:UpdateItem"},
     },

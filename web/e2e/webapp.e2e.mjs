@@ -172,6 +172,10 @@ try {
   assert.notEqual(secondHref, firstHref, "the second variant has its own full-size image");
   await page.waitForFunction(() => [...document.querySelectorAll(".compare img")].every((img) => img.complete && img.naturalWidth > 0));
   await page.locator(".thumb").nth(0).click();
+  // The structure badge of the shown output (docs/quality.md): the preview keeps the room.
+  const badge = page.getByTestId("structure-badge");
+  assert.equal(await badge.textContent(), "Structure kept");
+  assert.match(await badge.getAttribute("title"), /^Structure score 0\.\d\d \(threshold 0\.55\)/);
   await page.mouse.move(0, 0);
   await page.locator(".compare-range").focus();
   await shot(page, "03-result", { fullPage: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytesText, etaText, percentText, textColorOn } from "./format";
+import { bytesText, etaText, percentText, structureBadge, textColorOn } from "./format";
 
 describe("etaText", () => {
   const now = Date.parse("2026-11-23T12:00:00Z");
@@ -27,5 +27,22 @@ describe("textColorOn", () => {
     expect(textColorOn("#f7f5f0")).toBe("#111111");
     expect(textColorOn("#1f2a44")).toBe("#ffffff");
     expect(textColorOn("nonsense")).toBe("#111111");
+  });
+});
+
+describe("structureBadge", () => {
+  const quality = { structure_score: 0.812, structure_ok: true, attempts: 1, threshold: 0.55, seed: 7 };
+  it("says the structure was kept", () => {
+    expect(structureBadge(quality)).toEqual({ label: "Structure kept", tone: "ok", title: "Structure score 0.81 (threshold 0.55)" });
+  });
+  it("warns when an output was kept under the threshold, and counts the tries", () => {
+    const badge = structureBadge({ ...quality, structure_score: 0.31, structure_ok: false, attempts: 2 });
+    expect(badge?.tone).toBe("warn");
+    expect(badge?.label).toBe("Check structure");
+    expect(badge?.title).toContain("0.31, under the threshold 0.55, after 2 tries");
+  });
+  it("shows nothing for outputs that were not checked", () => {
+    expect(structureBadge(null)).toBeNull();
+    expect(structureBadge(undefined)).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 // Words and numbers shown to people. Pure functions.
 
-import type { DesignStatus } from "./types";
+import type { DesignStatus, OutputQuality } from "./types";
 
 export const STATUS_LABELS: Record<DesignStatus, string> = {
   queued: "Waiting in the queue",
@@ -60,4 +60,24 @@ export function textColorOn(hex: string): "#111111" | "#ffffff" {
   const contrastWithBlack = (luminance + 0.05) / 0.05;
   const contrastWithWhite = 1.05 / (luminance + 0.05);
   return contrastWithBlack >= contrastWithWhite ? "#111111" : "#ffffff";
+}
+
+export interface StructureBadge {
+  label: string;
+  tone: "ok" | "warn";
+  title: string;
+}
+
+/** The small badge that says whether an output kept the room's architecture; null when not checked. */
+export function structureBadge(quality: OutputQuality | null | undefined): StructureBadge | null {
+  if (!quality) return null;
+  const score = quality.structure_score.toFixed(2);
+  const tries = quality.attempts > 1 ? `, after ${quality.attempts} tries` : "";
+  return quality.structure_ok
+    ? { label: "Structure kept", tone: "ok", title: `Structure score ${score} (threshold ${quality.threshold.toFixed(2)})${tries}` }
+    : {
+        label: "Check structure",
+        tone: "warn",
+        title: `Structure score ${score}, under the threshold ${quality.threshold.toFixed(2)}${tries}: walls, windows or doors may have moved`,
+      };
 }

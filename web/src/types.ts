@@ -76,6 +76,16 @@ export interface Output {
   blurhash: string;
   dominant_color: string;
   preview: boolean;
+  /** Structure check of this output (docs/quality.md); null or absent on older designs. */
+  quality?: OutputQuality | null;
+}
+
+export interface OutputQuality {
+  structure_score: number;
+  structure_ok: boolean;
+  attempts: number;
+  threshold: number;
+  seed: number;
 }
 
 export interface Design {
@@ -102,6 +112,8 @@ export interface Design {
   started_at: string | null;
   finished_at: string | null;
   provider_seconds: number | null;
+  structure_ok?: boolean | null;
+  regenerations?: number;
 }
 
 export interface Page<T> {

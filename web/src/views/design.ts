@@ -5,7 +5,7 @@ import { ApiError } from "../api";
 import { createCompare, resultImage } from "../compare";
 import { nameOf, type AppContext, type View } from "../context";
 import { announce, errorBox, h, replace } from "../dom";
-import { dateText, etaText, percentText, STATUS_LABELS, textColorOn } from "../format";
+import { dateText, etaText, percentText, STATUS_LABELS, structureBadge, textColorOn } from "../format";
 import { pollDesign } from "../poll";
 import { designUrl } from "../router";
 import { TERMINAL_STATUSES, type Catalogue, type Design, type Output } from "../types";
@@ -136,10 +136,16 @@ function results(ctx: AppContext, design: Design, catalogue: Catalogue | undefin
 
   const download = h("a", { class: "button primary", "data-testid": "download" }, "Download full size");
   const sizeNote = h("span", { class: "muted small" });
+  const badge = h("span", { class: "badge", "data-testid": "structure-badge", hidden: true });
   const setDownload = (output: Output) => {
     download.href = output.url;
     download.setAttribute("download", `roomcraft-${design.id}-${output.index + 1}.jpg`);
     sizeNote.textContent = `JPEG, ${output.width}×${output.height}`;
+    const shown = structureBadge(output.quality);
+    badge.hidden = shown === null;
+    badge.textContent = shown ? shown.label : "";
+    badge.title = shown ? shown.title : "";
+    badge.className = shown ? `badge badge-${shown.tone}` : "badge";
   };
   setDownload(current);
 
@@ -192,7 +198,7 @@ function results(ctx: AppContext, design: Design, catalogue: Catalogue | undefin
       "aside",
       { class: "result-side" },
       outputs.length > 1 ? h("section", { "aria-labelledby": "variants-heading" }, h("h2", { id: "variants-heading" }, "Variants"), h("div", { class: "thumbs" }, thumbs)) : null,
-      h("section", { "aria-labelledby": "get-heading" }, h("h2", { id: "get-heading" }, "Keep it"), h("p", { class: "download-row" }, download, sizeNote), h("div", { class: "field" }, h("label", { for: "share-url" }, "Shareable link"), h("div", { class: "inline" }, shareInput, copy), copyStatus)),
+      h("section", { "aria-labelledby": "get-heading" }, h("h2", { id: "get-heading" }, "Keep it"), h("p", { class: "download-row" }, download, sizeNote, badge), h("div", { class: "field" }, h("label", { for: "share-url" }, "Shareable link"), h("div", { class: "inline" }, shareInput, copy), copyStatus)),
       briefDetails(design, catalogue),
     ),
   );
@@ -216,6 +222,7 @@ function briefDetails(design: Design, catalogue: Catalogue | undefined): HTMLEle
   ];
   if (brief.prompt) rows.splice(3, 0, ["Brief", brief.prompt]);
   if (design.provider_seconds) rows.push(["Model time", `${design.provider_seconds.toFixed(1)} s`]);
+  if (design.regenerations) rows.push(["Regenerated", `${design.regenerations} variant(s), for structure`]);
   return h(
     "section",
     { "aria-labelledby": "brief-heading", class: "brief-details" },
