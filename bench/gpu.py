@@ -35,16 +35,10 @@ WIDTH, HEIGHT, STEPS, GUIDANCE = 768, 512, 20, 7.0
 def full_size_pipeline(dtype: Any) -> Any:
     """SD 1.5's architecture with random weights (the classes' defaults are SD 1.x's shapes)."""
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        ControlNetModel,
-        StableDiffusionControlNetPipeline,
-        UNet2DConditionModel,
-        UniPCMultistepScheduler,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
 
-    from inference.tiny import _tiny_tokenizer
+    from inference.tiny import assemble_pipeline
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8)
@@ -59,17 +53,7 @@ def full_size_pipeline(dtype: Any) -> Any:
     text_encoder = CLIPTextModel(
         CLIPTextConfig(hidden_size=768, num_hidden_layers=12, num_attention_heads=12)
     )
-    pipe = StableDiffusionControlNetPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=_tiny_tokenizer(CLIPTokenizer),
-        unet=unet,
-        controlnet=controlnets,
-        scheduler=UniPCMultistepScheduler(),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
+    pipe = assemble_pipeline(vae=vae, text_encoder=text_encoder, unet=unet, controlnets=controlnets)
     return pipe.to("cuda", dtype=dtype)
 
 

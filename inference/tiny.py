@@ -19,14 +19,8 @@ TINY_DEFAULTS = Defaults(steps=2, guidance=7.0, long_edge=96)
 
 def tiny_pipeline(seed: int = 0) -> Any:
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        ControlNetModel,
-        StableDiffusionControlNetPipeline,
-        UNet2DConditionModel,
-        UniPCMultistepScheduler,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(seed)
     blocks = {"block_out_channels": (8, 16), "layers_per_block": 1}
@@ -76,7 +70,15 @@ def tiny_pipeline(seed: int = 0) -> Any:
             pad_token_id=1,
         )
     )
-    pipe = StableDiffusionControlNetPipeline(
+    return assemble_pipeline(vae=vae, text_encoder=text_encoder, unet=unet, controlnets=controlnets)
+
+
+def assemble_pipeline(*, vae: Any, text_encoder: Any, unet: Any, controlnets: list[Any]) -> Any:
+    """Randomly initialised networks as a ControlNet pipeline, with a character-level tokenizer."""
+    from diffusers import StableDiffusionControlNetPipeline, UniPCMultistepScheduler
+    from transformers import CLIPTokenizer
+
+    return StableDiffusionControlNetPipeline(
         vae=vae,
         text_encoder=text_encoder,
         tokenizer=_tiny_tokenizer(CLIPTokenizer),
@@ -87,7 +89,6 @@ def tiny_pipeline(seed: int = 0) -> Any:
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    return pipe
 
 
 def _tiny_tokenizer(tokenizer_class: Any) -> Any:

@@ -44,6 +44,19 @@ class ModelProfile:
     what seed + i gives alone."""
 
 
+FLUX_CONTROL = ModelProfile(
+    image="control_image",
+    negative_prompt=None,
+    guidance="guidance",
+    defaults={"output_format": "png"},
+    ranges={"num_inference_steps": (1, 50), "guidance": (0, 100), "num_outputs": (1, 4)},
+    pricing_unit="image",
+    price_usd=0.025,
+    seed_zero_is_random=True,
+    seed_draws_batch=True,
+)
+"""FLUX.1 depth and canny (cog-flux): the same inputs, ranges, price and seed rules."""
+
 PROFILES: dict[str, ModelProfile] = {
     # Realistic Vision + MLSD and segmentation ControlNets: keeps walls, windows and perspective.
     "adirik/interior-design": ModelProfile(
@@ -52,28 +65,8 @@ PROFILES: dict[str, ModelProfile] = {
         ranges={"num_inference_steps": (1, 500), "guidance_scale": (1, 50), "prompt_strength": (0, 1)},
     ),
     # FLUX.1 with a depth (or edge) map of the photo as the control image (cog-flux).
-    "black-forest-labs/flux-depth-dev": ModelProfile(
-        image="control_image",
-        negative_prompt=None,
-        guidance="guidance",
-        defaults={"output_format": "png"},
-        ranges={"num_inference_steps": (1, 50), "guidance": (0, 100), "num_outputs": (1, 4)},
-        pricing_unit="image",
-        price_usd=0.025,
-        seed_zero_is_random=True,
-        seed_draws_batch=True,
-    ),
-    "black-forest-labs/flux-canny-dev": ModelProfile(
-        image="control_image",
-        negative_prompt=None,
-        guidance="guidance",
-        defaults={"output_format": "png"},
-        ranges={"num_inference_steps": (1, 50), "guidance": (0, 100), "num_outputs": (1, 4)},
-        pricing_unit="image",
-        price_usd=0.025,
-        seed_zero_is_random=True,
-        seed_draws_batch=True,
-    ),
+    "black-forest-labs/flux-depth-dev": FLUX_CONTROL,
+    "black-forest-labs/flux-canny-dev": FLUX_CONTROL,
     # Instruction-following image editing: one image per run, no negative prompt or steps.
     "black-forest-labs/flux-kontext-pro": ModelProfile(
         image="input_image",
