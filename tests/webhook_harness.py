@@ -22,6 +22,7 @@ from shared.adapters.kms import KmsSecretCipher
 from shared.adapters.sqs import WebhookQueue
 from shared.adapters.webhook_http import WebhookHttpSender, check_webhook_url
 from shared.domain.webhooks import WebhookJob
+from shared.inbound import webhook_queue_message
 from shared.services.webhook_dispatch import DispatchResult, WebhookDispatcher
 from shared.services.webhook_endpoints import WebhookEndpointService
 from shared.settings import Settings
@@ -74,7 +75,7 @@ class Harness:
             if not messages:
                 break
             for message in messages:
-                handled.append(self.dispatcher.handle(message["Body"]))
+                handled.append(self.dispatcher.handle(webhook_queue_message(message["Body"])))
                 sqs.delete_message(
                     QueueUrl=self.settings.webhook_queue_url, ReceiptHandle=message["ReceiptHandle"]
                 )

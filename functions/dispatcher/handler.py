@@ -10,32 +10,21 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    AsyncBatchProcessor,
-    EventType,
-    async_process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import async_process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.domain.errors import MalformedMessage
+from shared.inbound import WebhookQueueRecord, async_sqs_batch
 from shared.observability import logger, metrics, tracer
 from shared.resources import WEBHOOK_QUEUE
 from shared.services import wiring
 
-processor = AsyncBatchProcessor(event_type=EventType.SQS)
 pool = ThreadPoolExecutor(max_workers=WEBHOOK_QUEUE.batch_size, thread_name_prefix="dispatch")
 
 
-async def dispatch(record: SQSRecord) -> str:
+async def dispatch(record: WebhookQueueRecord) -> str:
     dispatcher = wiring.webhook_dispatcher()
-    try:
-        result = await asyncio.get_running_loop().run_in_executor(pool, dispatcher.handle, record.body)
-    except MalformedMessage:
-        logger.error("malformed webhook queue message", extra={"message_id": record.message_id})
-        metrics.add_metric(name="MalformedMessages", unit=MetricUnit.Count, value=1)
-        raise
+    result = await asyncio.get_running_loop().run_in_executor(pool, dispatcher.handle, record.body)
     metrics.add_metric(name=f"Webhooks_{result.value}", unit=MetricUnit.Count, value=1)
     return result.value
 
@@ -46,5 +35,5 @@ async def dispatch(record: SQSRecord) -> str:
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     wiring.webhook_dispatcher()  # built once, before records run in threads
     return async_process_partial_response(
-        event=event, record_handler=dispatch, processor=processor, context=context
+        event=event, record_handler=dispatch, processor=async_sqs_batch(WebhookQueueRecord), context=context
     )

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.domain.inbox import parse_notification
+from shared.inbound import InboxRecord, sqs_batch
 from shared.observability import logger, metrics, tracer
 from shared.services import wiring
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
 
 @tracer.capture_method
-def ingest_notification(record: SQSRecord) -> list[str]:
-    dropped = parse_notification(record.body)  # MalformedMessage: retried, then dead-lettered
+def ingest_notification(record: InboxRecord) -> list[str]:
     metrics.add_metric(name="InboxNotifications", unit=MetricUnit.Count, value=1)
     outcomes = []
-    for item in dropped:  # none for S3's s3:TestEvent
+    for item in record.dropped():  # none for S3's s3:TestEvent
         logger.append_keys(key=item.key)
         outcome = wiring.inbox_ingest().ingest(item)
         metrics.add_metric(name=f"InboxDrops_{outcome.value}", unit=MetricUnit.Count, value=1)
@@ -34,5 +30,5 @@ def ingest_notification(record: SQSRecord) -> list[str]:
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
-        event=event, record_handler=ingest_notification, processor=processor, context=context
+        event=event, record_handler=ingest_notification, processor=sqs_batch(InboxRecord), context=context
     )

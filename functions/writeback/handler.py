@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.inbound import StatusEventRecord, sqs_batch
 from shared.observability import logger, metrics, tracer
 from shared.services import wiring
-from shared.services.writeback import StatusEvent
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @tracer.capture_method
-def write_back(record: SQSRecord) -> str:
-    detail = StatusEvent.parse(record.body).detail  # MalformedMessage: retried, then dead-lettered
+def write_back(record: StatusEventRecord) -> str:
+    detail = record.body.detail
     logger.append_keys(design_id=detail.design_id, tenant_id=detail.tenant_id)
     outcome = wiring.inbox_writeback().write_back(detail.tenant_id, detail.design_id)
     metrics.add_metric(name=f"InboxWriteback_{outcome.value}", unit=MetricUnit.Count, value=1)
@@ -29,5 +26,5 @@ def write_back(record: SQSRecord) -> str:
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
-        event=event, record_handler=write_back, processor=processor, context=context
+        event=event, record_handler=write_back, processor=sqs_batch(StatusEventRecord), context=context
     )

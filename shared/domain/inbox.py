@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from email.header import decode_header
 from enum import StrEnum
 from typing import Any, Literal
-from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -35,7 +34,6 @@ from shared.domain.errors import (
     ImageError,
     InboxPathInvalid,
     InvalidOptions,
-    MalformedMessage,
     UnknownOption,
     ValidationFailed,
 )
@@ -361,41 +359,7 @@ def batch_id_for(path: InboxPath, *, dropped_at: datetime, label: str | None) ->
     return deterministic_id("bat", path.tenant_id, path.folder, window)
 
 
-# --- S3 event notifications ---------------------------------------------------------------
-class _S3Object(BaseModel):
-    key: str
-    size: int | None = None
-    eTag: str | None = None
-    versionId: str | None = None
-    sequencer: str | None = None
-
-
-class _S3Bucket(BaseModel):
-    name: str
-
-
-class _S3Entity(BaseModel):
-    bucket: _S3Bucket
-    object: _S3Object
-
-
-class _S3UserIdentity(BaseModel):
-    principalId: str | None = None
-
-
-class _S3Record(BaseModel):
-    eventName: str
-    eventTime: datetime
-    s3: _S3Entity
-    userIdentity: _S3UserIdentity | None = None
-    """Who made the request (S3 sets it; shared.domain.inbox_writers checks it)."""
-
-
-class _S3Notification(BaseModel):
-    Records: list[_S3Record] = Field(default_factory=list)
-    Event: str | None = None  # only in the s3:TestEvent that S3 sends first
-
-
+# --- drops ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DroppedObject:
     """One ObjectCreated record: which object, which version of it, and when."""
@@ -415,31 +379,6 @@ class DroppedObject:
         if self.version_id and self.version_id != "null":
             return f"{self.bucket}/{self.key}#v:{self.version_id}"
         return f"{self.bucket}/{self.key}#etag:{etag}"
-
-
-def parse_notification(body: str) -> list[DroppedObject]:
-    """The ObjectCreated records of an S3 notification; ``[]`` for S3's ``s3:TestEvent``."""
-    try:
-        notification = _S3Notification.model_validate_json(body)
-    except ValidationError as error:
-        raise MalformedMessage(f"not an S3 event notification: {error.error_count()} problems") from None
-    if notification.Event == "s3:TestEvent":
-        return []
-    if not notification.Records:
-        raise MalformedMessage("an S3 event notification without records")
-    return [
-        DroppedObject(
-            bucket=record.s3.bucket.name,
-            key=unquote_plus(record.s3.object.key),
-            etag=record.s3.object.eTag.strip('"') if record.s3.object.eTag else None,
-            version_id=record.s3.object.versionId,
-            size=record.s3.object.size,
-            event_time=record.eventTime,
-            writer=record.userIdentity.principalId if record.userIdentity else None,
-        )
-        for record in notification.Records
-        if record.eventName.startswith("ObjectCreated:")
-    ]
 
 
 # --- ingest records ----------------------------------------------------------------------

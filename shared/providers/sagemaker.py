@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -353,30 +352,3 @@ class AsyncNotification(BaseModel):
     """``failureReason``, whitespace collapsed, at most 300 characters."""
     output_location: str = ""
     failure_location: str = ""
-
-
-def parse_notification(body: str) -> AsyncNotification | None:
-    """The design named by a SageMaker async notification (raw or SNS-wrapped JSON) and how its
-    inference ended (``invocationStatus`` "Completed" or "Failed", with ``failureReason``)."""
-    try:
-        document = json.loads(body)
-        if isinstance(document, dict) and document.get("Type") == "Notification":
-            document = json.loads(document.get("Message") or "{}")
-    except (ValueError, TypeError):
-        return None
-    if not isinstance(document, dict):
-        return None
-    value = document.get("inferenceId")
-    named = design_of_inference(value) if isinstance(value, str) else None
-    if named is None:
-        return None
-    response = document.get("responseParameters")
-    response = response if isinstance(response, dict) else {}
-    return AsyncNotification(
-        tenant_id=named[0],
-        design_id=named[1],
-        failed=str(document.get("invocationStatus", "")).lower() == "failed",
-        reason=" ".join(str(document.get("failureReason") or "").split())[:300],
-        output_location=str(response.get("outputLocation") or ""),
-        failure_location=str(response.get("failureLocation") or ""),
-    )

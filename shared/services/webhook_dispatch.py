@@ -11,7 +11,6 @@ Three kinds of message arrive there:
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.domain.clock import utcnow
 from shared.domain.errors import ConcurrentUpdate, MalformedMessage
@@ -69,7 +68,6 @@ MAX_DELAY_SECONDS = 600
 DUE_TOLERANCE = timedelta(seconds=1)
 REPLAY_PAGE = 100
 _RETRIES = 5
-_JOB = TypeAdapter[WebhookJob](WebhookJob)
 
 
 class DispatchResult(StrEnum):
@@ -106,16 +104,6 @@ class _Event:
     about_endpoint: str | None = None
 
 
-def parse_queue_body(body: str) -> BusEvent | WebhookJob:
-    try:
-        value = json.loads(body)
-        if isinstance(value, dict) and "detail-type" in value:
-            return BusEvent.model_validate(value)
-        return _JOB.validate_python(value)
-    except (ValueError, ValidationError) as error:
-        raise MalformedMessage("not an EventBridge event nor a webhook job") from error
-
-
 class WebhookDispatcher:
     def __init__(
         self,
@@ -142,8 +130,8 @@ class WebhookDispatcher:
         self._schedule = RetrySchedule(tuple(settings.webhook_retry_schedule_seconds))
         self._policy = DisablePolicy(timedelta(seconds=settings.webhook_disable_after_seconds))
 
-    def handle(self, body: str) -> DispatchResult:
-        message = parse_queue_body(body)
+    def handle(self, message: BusEvent | WebhookJob) -> DispatchResult:
+        """One webhook queue message, parsed at the edge (shared.inbound.WebhookQueueRecord)."""
         if isinstance(message, BusEvent):
             return self.fan_out(message)
         if isinstance(message, DeliveryJob):

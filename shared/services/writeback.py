@@ -16,33 +16,16 @@ from datetime import datetime
 from enum import StrEnum
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.domain.clock import utcnow
 from shared.domain.design import Design, InboxObject, Origin
-from shared.domain.errors import DesignNotFound, MalformedMessage
-from shared.domain.events import DesignEventDetail
+from shared.domain.errors import DesignNotFound
 from shared.domain.inbox import InboxErrorReport, InboxPath, is_photo_fault, manifest_for
 from shared.domain.ports import DesignStore, InboxStore
 from shared.domain.status import DesignStatus
 from shared.services.ingest import REPORT_CACHE_CONTROL
 
 logger = Logger(service="roomcraft", child=True)
-
-
-class StatusEvent(BaseModel):
-    """An EventBridge event as an SQS target receives it; only ``detail`` is used."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    detail: DesignEventDetail
-
-    @classmethod
-    def parse(cls, body: str) -> StatusEvent:
-        try:
-            return cls.model_validate_json(body)
-        except ValidationError as error:
-            raise MalformedMessage(f"not a design status event: {error.error_count()} problems") from None
 
 
 class WritebackOutcome(StrEnum):

@@ -9,13 +9,14 @@ from typing import Any
 
 import boto3
 import pytest
+from pydantic import ValidationError
 
 from shared.domain.design import Design, Origin
-from shared.domain.errors import MalformedMessage
-from shared.domain.inbox import DroppedObject, InboxPath, IngestRecord, IngestStatus, parse_notification
+from shared.domain.inbox import DroppedObject, InboxPath, IngestRecord, IngestStatus
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
 from shared.domain.tenants import Limits
+from shared.inbound import dropped_objects
 from shared.services import wiring
 from shared.services.ingest import IngestOutcome
 from shared.services.writeback import WritebackOutcome
@@ -52,7 +53,7 @@ class Inbox:
                 )
 
     def dropped(self) -> list[DroppedObject]:
-        return [item for body in self.notifications() for item in parse_notification(body)]
+        return [item for body in self.notifications() for item in dropped_objects(body)]
 
     def exists(self, key: str) -> bool:
         return "Contents" in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key)
@@ -116,14 +117,14 @@ def test_s3_sends_a_test_event_first_and_it_is_ignored(inbox: Inbox) -> None:
     inbox.s3.put_bucket_notification_configuration(Bucket=inbox.bucket, NotificationConfiguration=config)
     bodies = inbox.notifications()
     assert [json.loads(b).get("Event") for b in bodies] == ["s3:TestEvent"]
-    assert parse_notification(bodies[0]) == []
+    assert dropped_objects(bodies[0]) == []
 
 
 def test_a_real_notification_decodes_the_key_and_carries_the_etag(inbox: Inbox) -> None:
     key = inbox.drop("listing 42/Salle à manger+1.jpg", room_photo(400, 300))
     (body,) = inbox.notifications()
     assert "listing+42" in body  # URL-encoded on the wire, as on AWS
-    (dropped,) = parse_notification(body)
+    (dropped,) = dropped_objects(body)
     head = inbox.s3.head_object(Bucket=inbox.bucket, Key=key)
     assert (dropped.key, dropped.bucket, dropped.etag) == (key, inbox.bucket, head["ETag"].strip('"'))
 
@@ -386,8 +387,8 @@ def test_keys_outside_a_tenant_inbox_are_ignored_and_garbage_is_malformed(inbox:
         event_time=dropped.event_time,
     )
     assert wiring.inbox_ingest().ingest(odd) is IngestOutcome.IGNORED
-    with pytest.raises(MalformedMessage):
-        parse_notification('{"hello": "world"}')
+    with pytest.raises(ValidationError):
+        dropped_objects('{"hello": "world"}')
 
 
 def run_worker(design: Design) -> None:

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from shared.cli import main
-from shared.domain.inbox import parse_notification
+from shared.inbound import dropped_objects
 from shared.services import wiring
 from shared.services.ingest import IngestOutcome
 from shared.settings import get_settings
@@ -69,7 +69,7 @@ def drop(inbox: dict[str, Any], key: str, principal_id: str | None) -> str:
 
 
 def ingest(body: str) -> IngestOutcome:
-    (dropped,) = parse_notification(body)
+    (dropped,) = dropped_objects(body)
     return wiring.inbox_ingest().ingest(dropped)
 
 

@@ -19,13 +19,13 @@ from shared.domain.errors import (
     ProviderOutputInvalid,
     ProviderUnavailable,
 )
+from shared.inbound import SageMakerNotification
 from shared.providers.base import Completed, GenerationRequest, Pending
 from shared.providers.retry import RetryPolicy
 from shared.providers.sagemaker import (
     ContainerRequest,
     ContainerResponse,
     SageMakerProvider,
-    parse_notification,
 )
 from shared.settings import Settings, get_settings
 from tests.conftest import room_photo
@@ -288,7 +288,7 @@ def test_a_failed_notification_fails_the_design_with_its_reason(
     pending = sagemaker.start(request())
     assert isinstance(pending, Pending)
     assert sagemaker.poll(pending.prediction_id) == pending
-    notification = parse_notification(
+    notification = SageMakerNotification.model_validate_json(
         json.dumps(
             {
                 "invocationStatus": "Failed",
@@ -298,7 +298,7 @@ def test_a_failed_notification_fails_the_design_with_its_reason(
                 "eventSource": "aws:sagemaker",
             }
         )
-    )
+    ).for_design()
     assert notification is not None
     assert notification.failed
     sagemaker.record_failure(notification)

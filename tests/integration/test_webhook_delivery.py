@@ -31,6 +31,7 @@ from shared.domain.webhooks import (
     MessageStatus,
     secret_context,
 )
+from shared.inbound import webhook_queue_message
 from shared.local.cloud import free_port
 from shared.services.webhook_dispatch import DispatchResult
 from shared.settings import Settings
@@ -405,11 +406,11 @@ def test_a_missing_default_secret_is_retried_not_lost(
     )
     sqs = boto3.client("sqs")
     [first] = sqs.receive_message(QueueUrl=hooks.settings.webhook_queue_url)["Messages"]
-    hooks.dispatcher.handle(first["Body"])  # fan-out
+    hooks.dispatcher.handle(webhook_queue_message(first["Body"]))  # fan-out
     sqs.delete_message(QueueUrl=hooks.settings.webhook_queue_url, ReceiptHandle=first["ReceiptHandle"])
     [job] = sqs.receive_message(QueueUrl=hooks.settings.webhook_queue_url)["Messages"]
     sqs.delete_message(QueueUrl=hooks.settings.webhook_queue_url, ReceiptHandle=job["ReceiptHandle"])
-    assert hooks.dispatcher.handle(job["Body"]) is DispatchResult.RETRY_SCHEDULED
+    assert hooks.dispatcher.handle(webhook_queue_message(job["Body"])) is DispatchResult.RETRY_SCHEDULED
     secret = hooks.endpoints.issue_default_secret(tenant)  # the API creates it a moment later
     assert secret is not None
     hooks.drain()
@@ -482,7 +483,7 @@ def test_a_deleted_endpoint_gets_nothing_more(hooks: Harness, receiver: Receiver
     sqs = boto3.client("sqs")
     for _ in range(2):  # fan-out, then the first (failing) attempt
         [message] = sqs.receive_message(QueueUrl=hooks.settings.webhook_queue_url)["Messages"]
-        hooks.dispatcher.handle(message["Body"])
+        hooks.dispatcher.handle(webhook_queue_message(message["Body"]))
         sqs.delete_message(QueueUrl=hooks.settings.webhook_queue_url, ReceiptHandle=message["ReceiptHandle"])
     hooks.endpoints.delete(tenant, endpoint.endpoint_id)
     hooks.drain()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.domain.design import Brief, Design, InboxObject, OutputImage, SourceImage, StoredVariant
-from shared.domain.errors import InboxPathInvalid, InvalidOptions, MalformedMessage, UnknownOption
+from shared.domain.errors import InboxPathInvalid, InvalidOptions, UnknownOption
 from shared.domain.inbox import (
     INBOX_PREFIX,
     QUARANTINE_PREFIX,
@@ -22,12 +22,10 @@ from shared.domain.inbox import (
     manifest_for,
     options_from_document,
     options_from_metadata,
-    parse_notification,
     resolve_options,
 )
 from shared.domain.status import DesignStatus
 from shared.resources import BUCKETS, EVENT_BUS, INBOX_BUCKET, INGEST_QUEUE, QUEUES
-from tests.handlers.events import s3_object_created, s3_test_event
 
 T0 = datetime(2026, 11, 23, 12, 5, tzinfo=UTC)
 PHOTO = InboxPath.parse("inbox/tnt_acme/agency/house-1/kitchen.jpg")
@@ -233,48 +231,6 @@ def test_batch_ids_are_per_folder_and_drop_hour_or_label() -> None:
     assert batch_id_for(PHOTO, dropped_at=T0.replace(day=24), label="spring") == labelled != same_hour
 
 
-# --- notifications -----------------------------------------------------------------------
-def test_a_notification_gives_the_decoded_key_etag_and_time() -> None:
-    body = s3_object_created(
-        "inbox-bucket",
-        "inbox/t/open house/Séjour+1.jpg",
-        size=123,
-        etag="abc",
-        event_time="2026-11-23T12:05:00.000Z",
-    )
-    assert "open+house" in body
-    (dropped,) = parse_notification(body)
-    assert (dropped.bucket, dropped.key, dropped.etag, dropped.size, dropped.event_time) == (
-        "inbox-bucket",
-        "inbox/t/open house/Séjour+1.jpg",
-        "abc",
-        123,
-        T0,
-    )
-    assert dropped.ingest_key("abc") == "inbox-bucket/inbox/t/open house/Séjour+1.jpg#etag:abc"
-
-
-def test_the_ingest_key_prefers_the_version_id() -> None:
-    (dropped,) = parse_notification(s3_object_created("b", "inbox/t/x.jpg", size=1, etag="e"))
-    versioned = dropped.__class__(**{**dropped.__dict__, "version_id": "3HL4kqtJlcpXroDTDmJ"})
-    assert versioned.ingest_key("e") == "b/inbox/t/x.jpg#v:3HL4kqtJlcpXroDTDmJ"
-    unversioned = dropped.__class__(**{**dropped.__dict__, "version_id": "null"})
-    assert unversioned.ingest_key("e") == "b/inbox/t/x.jpg#etag:e"
-
-
-def test_the_s3_test_event_has_nothing_to_ingest_and_other_events_are_skipped() -> None:
-    assert parse_notification(s3_test_event("b")) == []
-    removed = json.loads(s3_object_created("b", "inbox/t/x.jpg", size=1, etag="e"))
-    removed["Records"][0]["eventName"] = "ObjectRemoved:Delete"
-    assert parse_notification(json.dumps(removed)) == []
-
-
-@pytest.mark.parametrize("body", ["", "[]", '{"Records": []}', '{"Records": [{"eventName": "x"}]}'])
-def test_anything_else_is_a_malformed_message(body: str) -> None:
-    with pytest.raises(MalformedMessage):
-        parse_notification(body)
-
-
 # --- reports -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("code", "fault"),
@@ -398,7 +354,6 @@ def test_the_longest_accepted_path_keeps_every_outbox_key_within_s3s_limit() -> 
 def test_the_defaults_lookup_ends_for_any_key(key: str) -> None:
     """It looped for ever on ``inbox/<tenant>//x.jpg`` (``posixpath.dirname("/") == "/"``), taking
     gigabytes: run in a child with a memory cap, so a regression fails instead of hanging the suite."""
-    import json
     import resource
     import subprocess
     import sys

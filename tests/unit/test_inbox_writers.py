@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.domain.inbox import parse_notification
 from shared.domain.inbox_writers import InboxWriterNotAllowed, check_writer, writer_id
+from shared.inbound import dropped_objects
 
 ROLE = "AROAJQABLZS4A3QDU576Q"
 USER = "AIDAJQABLZS4A3QDU576Q"
@@ -46,5 +46,5 @@ def test_the_notification_carries_the_writer() -> None:
         '"userIdentity":{"principalId":"AWS:' + ROLE + ':s"},'
         '"s3":{"bucket":{"name":"b"},"object":{"key":"inbox/tnt_a/x.jpg","eTag":"e"}}}]}'
     )
-    (dropped,) = parse_notification(body)
+    (dropped,) = dropped_objects(body)
     assert dropped.writer == f"AWS:{ROLE}:s"

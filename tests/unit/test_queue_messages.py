@@ -10,8 +10,8 @@ import json
 
 from shared.domain.messages import GenerationMessage
 from shared.domain.webhooks import DeliveryJob, ReplayJob
-from shared.services.webhook_dispatch import BusEvent, parse_queue_body
-from shared.services.writeback import StatusEvent
+from shared.inbound import DesignStatusEvent, webhook_queue_message
+from shared.services.webhook_dispatch import BusEvent
 
 NEWER_FIELD = {"added_by_a_newer_release": {"nested": [1, 2]}}
 
@@ -24,7 +24,7 @@ def test_a_generation_message_with_an_unknown_field_parses() -> None:
 
 def test_a_delivery_job_with_an_unknown_field_parses() -> None:
     job = {"kind": "deliver", "tenant_id": "tnt_a", "endpoint_id": "whe_1", "message_id": "msg_1"}
-    parsed = parse_queue_body(json.dumps({**job, "round": 1, "attempt": 2, **NEWER_FIELD}))
+    parsed = webhook_queue_message(json.dumps({**job, "round": 1, "attempt": 2, **NEWER_FIELD}))
     assert parsed == DeliveryJob(
         tenant_id="tnt_a", endpoint_id="whe_1", message_id="msg_1", round=1, attempt=2
     )
@@ -32,7 +32,7 @@ def test_a_delivery_job_with_an_unknown_field_parses() -> None:
 
 def test_a_replay_job_with_an_unknown_field_parses() -> None:
     job = {"kind": "replay", "tenant_id": "tnt_a", "endpoint_id": "whe_1", "since": "2026-12-01T00:00:00Z"}
-    parsed = parse_queue_body(json.dumps({**job, **NEWER_FIELD}))
+    parsed = webhook_queue_message(json.dumps({**job, **NEWER_FIELD}))
     assert isinstance(parsed, ReplayJob)
     assert (parsed.endpoint_id, parsed.since.isoformat()) == ("whe_1", "2026-12-01T00:00:00+00:00")
 
@@ -45,7 +45,7 @@ def test_a_bus_event_with_an_unknown_field_parses() -> None:
         "time": "2026-12-01T00:00:00Z",
         "detail": {},
     }
-    parsed = parse_queue_body(json.dumps({**event, **NEWER_FIELD}))
+    parsed = webhook_queue_message(json.dumps({**event, **NEWER_FIELD}))
     assert isinstance(parsed, BusEvent)
     assert parsed.id == "e1"
 
@@ -63,5 +63,5 @@ def test_a_status_event_with_unknown_fields_parses() -> None:
         "occurred_at": "2026-12-01T00:00:00Z",
         **NEWER_FIELD,
     }
-    parsed = StatusEvent.parse(json.dumps({"detail": detail, **NEWER_FIELD}))
+    parsed = DesignStatusEvent.model_validate_json(json.dumps({"detail": detail, **NEWER_FIELD}))
     assert parsed.detail.design_id == "dsn_1"
