@@ -1,4 +1,11 @@
-"""Builds the use cases from settings and adapters, once per container (Lambda or local process)."""
+"""The composition root: builds the use cases from settings and adapters, once per container.
+
+Only entry points call it: the Lambda handlers (``functions/*/handler.py``), the local cloud
+(``shared/local``), the CLIs and the bench. Nothing below them imports it (an import-linter contract
+in pyproject.toml): services get their collaborators through their constructors, and the API gets
+its services through ``api_services()``, handed to ``create_app``. Each builder runs once per
+container (``functools.cache``); ``reset()`` forgets them all for tests.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from shared.adapters.safe_http import check_url
 from shared.adapters.sqs import CancelThroughWorker, GenerationQueue
 from shared.adapters.webhook_http import check_webhook_url
 from shared.services.batches import BatchCompletion, BatchService
+from shared.services.design_submission import DesignSubmission
 from shared.services.designs import DesignService
 from shared.services.metering import Metering
 from shared.services.settlement import Settlement
@@ -25,6 +33,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from shared.adapters.kms import KmsSecretCipher
+    from shared.api.deps import ApiServices
     from shared.providers.sagemaker import SageMakerProvider
     from shared.services.analysis import UploadAnalysis
     from shared.services.callbacks import PredictionCallbacks
@@ -75,7 +84,18 @@ def prediction_callbacks() -> PredictionCallbacks:
 
     settings = get_settings()
     return PredictionCallbacks(
-        designs=DesignRepository(settings), jobs=GenerationQueue(settings.generate_queue_url)
+        settings=settings,
+        designs=DesignRepository(settings),
+        jobs=GenerationQueue(settings.generate_queue_url),
+    )
+
+
+@cache
+def design_submission() -> DesignSubmission:
+    # The webhook service (and its KMS cipher) is built only when a design names a webhook_url.
+    return DesignSubmission(
+        designs=design_service(),
+        issue_default_secret=lambda tenant_id: webhook_endpoints().issue_default_secret(tenant_id),
     )
 
 
@@ -318,6 +338,25 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
     )
 
 
+def api_services() -> ApiServices:
+    """What ``shared.api.app.create_app`` needs, as builders: nothing is built before its first request."""
+    from shared.api.deps import ApiServices
+
+    # Looked up at each call, not captured: tests replace a builder on this module.
+    return ApiServices(
+        designs=lambda: design_service(),
+        design_submission=lambda: design_submission(),
+        batches=lambda: batch_service(),
+        webhook_endpoints=lambda: webhook_endpoints(),
+        analyses=lambda: upload_analysis(),
+        prediction_callbacks=lambda: prediction_callbacks(),
+        authenticator=lambda: authenticator(),
+        metering=lambda: metering(),
+        idempotency_store=lambda: idempotency_store(),
+        output_urls=lambda: outputs_bucket().url_for,
+    )
+
+
 _TENANCY = (
     tenant_admin,
     authenticator,
@@ -343,6 +382,7 @@ def reset() -> None:
         upload_analysis,
         stale_design_sweeper,
         prediction_callbacks,
+        design_submission,
         inbox_ingest,
         inbox_writeback,
         webhook_cipher,
