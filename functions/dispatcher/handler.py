@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import bootstrap
+from shared.bootstrap import workers
 from shared.domain.errors import MalformedMessage
 from shared.observability import logger, metrics, tracer
 from shared.resources import WEBHOOK_QUEUE
@@ -29,7 +29,7 @@ pool = ThreadPoolExecutor(max_workers=WEBHOOK_QUEUE.batch_size, thread_name_pref
 
 
 async def dispatch(record: SQSRecord) -> str:
-    dispatcher = bootstrap.webhook_dispatcher()
+    dispatcher = workers.webhook_dispatcher()
     try:
         result = await asyncio.get_running_loop().run_in_executor(pool, dispatcher.handle, record.body)
     except MalformedMessage:
@@ -44,7 +44,7 @@ async def dispatch(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    bootstrap.webhook_dispatcher()  # built once, before records run in threads
+    workers.webhook_dispatcher()  # built once, before records run in threads
     return async_process_partial_response(
         event=event, record_handler=dispatch, processor=processor, context=context
     )

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import bootstrap
+from shared.bootstrap import workers
 from shared.domain.messages import GenerationMessage
 from shared.observability import logger, metrics, tracer
 from shared.providers.sagemaker import parse_notification
@@ -25,10 +25,10 @@ def check_design(record: SQSRecord) -> str:
     tenant_id, design_id = notification.tenant_id, notification.design_id
     logger.append_keys(design_id=design_id, tenant_id=tenant_id)
     if notification.failed:
-        bootstrap.sagemaker_provider().record_failure(notification)
+        workers.sagemaker_provider().record_failure(notification)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     message = GenerationMessage(tenant_id=tenant_id, design_id=design_id)
-    result = bootstrap.generation_pipeline().run(message, receive_count=receive_count)
+    result = workers.generation_pipeline().run(message, receive_count=receive_count)
     metrics.add_metric(name=f"InferenceEvents_{result.value}", unit=MetricUnit.Count, value=1)
     return result.value
 

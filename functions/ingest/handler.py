@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import bootstrap
+from shared.bootstrap import workers
 from shared.domain.inbox import parse_notification
 from shared.observability import logger, metrics, tracer
 
@@ -22,7 +22,7 @@ def ingest_notification(record: SQSRecord) -> list[str]:
     outcomes = []
     for item in dropped:  # none for S3's s3:TestEvent
         logger.append_keys(key=item.key)
-        outcome = bootstrap.inbox_ingest().ingest(item)
+        outcome = workers.inbox_ingest().ingest(item)
         metrics.add_metric(name=f"InboxDrops_{outcome.value}", unit=MetricUnit.Count, value=1)
         logger.info("inbox drop handled", extra={"outcome": outcome.value})
         outcomes.append(outcome.value)

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import bootstrap
+from shared.bootstrap import workers
 from shared.observability import logger, metrics, tracer
 from shared.resources import OLDEST_OPEN_DESIGN_METRIC
 
@@ -16,7 +16,7 @@ from shared.resources import OLDEST_OPEN_DESIGN_METRIC
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = bootstrap.stale_design_sweeper().sweep()
+    report = workers.stale_design_sweeper().sweep()
     metrics.add_metric(
         name=OLDEST_OPEN_DESIGN_METRIC, unit=MetricUnit.Seconds, value=report.oldest_open_age_seconds
     )

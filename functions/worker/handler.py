@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from shared import bootstrap
+from shared.bootstrap import workers
 from shared.domain.errors import MalformedMessage
 from shared.domain.messages import GenerationMessage
 from shared.observability import logger, metrics, tracer
@@ -37,7 +37,7 @@ def stage_design(record: SQSRecord, lambda_context: LambdaContext | None = None)
         raise MalformedMessage(f"message {record.message_id} is not a generation message") from error
     logger.append_keys(design_id=message.design_id, tenant_id=message.tenant_id)
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    result = bootstrap.generation_pipeline().run(
+    result = workers.generation_pipeline().run(
         message, receive_count=receive_count, time_left=_seconds_left(lambda_context)
     )
     metrics.add_metric(name=f"Designs_{result.value}", unit=MetricUnit.Count, value=1)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import bootstrap
+from shared.bootstrap import workers
 from shared.observability import logger, metrics, tracer
 from shared.services.writeback import StatusEvent
 
@@ -19,7 +19,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def write_back(record: SQSRecord) -> str:
     detail = StatusEvent.parse(record.body).detail  # MalformedMessage: retried, then dead-lettered
     logger.append_keys(design_id=detail.design_id, tenant_id=detail.tenant_id)
-    outcome = bootstrap.inbox_writeback().write_back(detail.tenant_id, detail.design_id)
+    outcome = workers.inbox_writeback().write_back(detail.tenant_id, detail.design_id)
     metrics.add_metric(name=f"InboxWriteback_{outcome.value}", unit=MetricUnit.Count, value=1)
     return outcome.value
 

@@ -8,10 +8,14 @@ design creates that secret, and only its response carries it (once; ``rotate-sec
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from shared.domain.design import Design
-from shared.services.designs import DesignRequest, DesignService
+from shared.services.designs import DesignRequest
+
+
+class DesignCreator(Protocol):
+    def create(self, tenant_id: str, request: DesignRequest, *, request_id: str | None = None) -> Design: ...
 
 
 class SubmittedDesign(NamedTuple):
@@ -21,7 +25,7 @@ class SubmittedDesign(NamedTuple):
 
 
 class DesignSubmission:
-    def __init__(self, *, designs: DesignService, issue_default_secret: Callable[[str], str | None]) -> None:
+    def __init__(self, *, designs: DesignCreator, issue_default_secret: Callable[[str], str | None]) -> None:
         """``issue_default_secret(tenant_id)``: the new secret, or None when the tenant has one."""
         self._designs = designs
         self._issue_default_secret = issue_default_secret

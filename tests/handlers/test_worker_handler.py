@@ -8,6 +8,7 @@ import boto3
 
 from functions.worker.handler import handler
 from shared import bootstrap
+from shared.bootstrap import workers
 from shared.domain.messages import GenerationMessage
 from shared.services.designs import DesignRequest
 from tests.conftest import room_photo
@@ -76,7 +77,7 @@ def test_concurrent_invocations_keep_their_own_batch_results(monkeypatch: Any) -
                 raise DesignBusy("held by another worker")
             return RunResult.SUCCEEDED
 
-    monkeypatch.setattr(bootstrap, "generation_pipeline", Pipeline)
+    monkeypatch.setattr(workers, "generation_pipeline", Pipeline)
     responses: dict[str, Any] = {}
 
     def invoke(*design_ids: str) -> None:

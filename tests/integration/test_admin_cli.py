@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from shared import bootstrap
+from shared.bootstrap import workers
 from shared.cli import main
 from shared.services.tenancy import Authenticator
 
@@ -136,7 +137,7 @@ def test_redrive_moves_dead_letters_back_to_their_queue(
     assert admin(capsys, "--function", "roomcraft-prod-worker", "redrive")["moved"] == 0
     monkeypatch.setenv("ROOMCRAFT_GENERATE_QUEUE_URL", queue)
     bootstrap.reset()
-    bootstrap.generation_pipeline().run(GenerationMessage.model_validate_json(message["Body"]))
+    workers.generation_pipeline().run(GenerationMessage.model_validate_json(message["Body"]))
     assert bootstrap.design_service().get("tnt_default", design.design_id).status is DesignStatus.SUCCEEDED
 
 

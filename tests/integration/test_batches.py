@@ -17,6 +17,7 @@ from shared.adapters.dynamodb_tenancy import UsageCounterTable
 from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import ImageUrlFetcher
+from shared.bootstrap import workers
 from shared.domain.batches import BatchEventDetail
 from shared.domain.errors import DailyQuotaExceeded, ProviderUnavailable, UnknownStyle
 from shared.domain.messages import GenerationMessage
@@ -179,7 +180,7 @@ class Unavailable:
 def pipeline(provider: Any = None) -> GenerationPipeline:
     """The worker's pipeline as wired, or with ``provider`` standing in for every provider."""
     if provider is None:
-        return bootstrap.generation_pipeline()
+        return workers.generation_pipeline()
     settings = get_settings()
     return GenerationPipeline(
         settings=settings,

@@ -9,6 +9,7 @@ import pytest
 
 from shared import bootstrap
 from shared.adapters.eventbridge import EventPublishFailed
+from shared.bootstrap import workers
 from shared.domain.events import DesignEventDetail, stored_status_event
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
@@ -88,7 +89,7 @@ def test_a_design_whose_queued_event_was_refused_is_accepted_and_the_worker_anno
     assert [(m.design_id, m.announce) for m in sent] == [(design_id, False), (design_id, True)]
     message = sent[1]
 
-    pipeline = bootstrap.generation_pipeline()
+    pipeline = workers.generation_pipeline()
     worker_events = EventBridgeRefusesOnce(DesignStatus.CANCELED)  # refuses nothing here
     monkeypatch.setattr(pipeline, "_events", worker_events)
     pipeline.run(message)

@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from shared import bootstrap
+from shared.bootstrap import workers
 from shared.domain.design import Design, Origin
 from shared.domain.errors import MalformedMessage
 from shared.domain.inbox import DroppedObject, InboxPath, IngestRecord, IngestStatus, parse_notification
@@ -133,7 +134,7 @@ def test_duplicated_and_reordered_notifications_make_exactly_one_design_each(inb
         inbox.drop(f"dup/room-{n}.jpg", room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"})
     dropped = inbox.dropped()
     assert len(dropped) == 3
-    ingest = bootstrap.inbox_ingest()
+    ingest = workers.inbox_ingest()
     outcomes = [ingest.ingest(item) for item in [*dropped, *reversed(dropped), dropped[1]]]
     assert outcomes.count(IngestOutcome.CREATED) == 3
     assert outcomes.count(IngestOutcome.DUPLICATE) == 4
@@ -152,7 +153,7 @@ def test_a_drop_appears_as_a_batch_and_is_announced_when_its_designs_are_done(in
             f"listing/room-{n}.jpg", room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"}
         )
     for item in inbox.dropped():
-        bootstrap.inbox_ingest().ingest(item)
+        workers.inbox_ingest().ingest(item)
     made = inbox.designs()
     (batch_id,) = {d.batch_id for d in made}
     assert batch_id is not None
@@ -161,7 +162,7 @@ def test_a_drop_appears_as_a_batch_and_is_announced_when_its_designs_are_done(in
     assert batch.batch.origin == "s3"
     for design in made:
         message = GenerationMessage(tenant_id=inbox.tenant, design_id=design.design_id)
-        assert bootstrap.generation_pipeline().run(message) is RunResult.SUCCEEDED
+        assert workers.generation_pipeline().run(message) is RunResult.SUCCEEDED
     assert bootstrap.batch_service().get(inbox.tenant, batch_id).progress.completed
 
 
@@ -170,7 +171,7 @@ def test_a_drop_past_the_daily_quota_is_reported_and_may_be_dropped_again(inbox:
     for n in range(2):
         inbox.drop(f"quota/room-{n}.jpg", room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"})
     dropped = inbox.dropped()
-    outcomes = [bootstrap.inbox_ingest().ingest(item) for item in dropped]
+    outcomes = [workers.inbox_ingest().ingest(item) for item in dropped]
     assert outcomes.count(IngestOutcome.CREATED) == outcomes.count(IngestOutcome.REJECTED) == 1
     refused = dropped[outcomes.index(IngestOutcome.REJECTED)].key.removeprefix(f"inbox/{inbox.tenant}/")
     report = inbox.json(f"outbox/{inbox.tenant}/{refused}.error.json")
@@ -202,15 +203,15 @@ def test_a_delivery_that_died_after_claiming_is_finished_by_the_next_with_the_sa
     )
     IngestRepository(get_settings()).claim(claimed)
 
-    assert bootstrap.inbox_ingest().ingest(dropped) is IngestOutcome.CREATED
-    assert bootstrap.inbox_ingest().ingest(dropped) is IngestOutcome.DUPLICATE
+    assert workers.inbox_ingest().ingest(dropped) is IngestOutcome.CREATED
+    assert workers.inbox_ingest().ingest(dropped) is IngestOutcome.DUPLICATE
     assert [(d.design_id, d.batch_id) for d in inbox.designs()] == [("dsn_CLAIMEDBYADEADDELIVERY0", "bat_X")]
 
 
 def test_a_delivery_that_died_after_creating_the_design_does_not_make_a_second(inbox: Inbox) -> None:
     inbox.drop("crash2/room.jpg", room_photo(400, 300), {"room-type": "kitchen", "style": "industrial"})
     (dropped,) = inbox.dropped()
-    ingest = bootstrap.inbox_ingest()
+    ingest = workers.inbox_ingest()
     # Two concurrent deliveries both pass the claim (the second finds it CLAIMED, not done):
     # simulated by resetting the record to CLAIMED after the first one finished.
     assert ingest.ingest(dropped) is IngestOutcome.CREATED
@@ -228,7 +229,7 @@ def test_an_overwritten_photo_makes_one_design_for_the_latest_bytes(inbox: Inbox
     inbox.drop("over/room.jpg", room_photo(400, 300), options)
     key = inbox.drop("over/room.jpg", room_photo(400, 300, colour=(90, 90, 200)), options)
     first, second = inbox.dropped()
-    ingest = bootstrap.inbox_ingest()
+    ingest = workers.inbox_ingest()
     # Out of order: the newer notification first, then the older one, which is stale now.
     assert ingest.ingest(second) is IngestOutcome.CREATED
     assert ingest.ingest(first) is IngestOutcome.STALE
@@ -242,7 +243,7 @@ def test_options_files_hidden_files_and_folder_markers_are_never_designs(inbox: 
     inbox.drop("cfg/room.json", b'{"room_type": "bedroom"}')
     inbox.drop("cfg/.DS_Store", b"\x00\x00\x00\x01Bud1")
     inbox.drop("cfg/", b"")
-    outcomes = {bootstrap.inbox_ingest().ingest(d) for d in inbox.dropped()}
+    outcomes = {workers.inbox_ingest().ingest(d) for d in inbox.dropped()}
     assert outcomes == {IngestOutcome.IGNORED}
     assert inbox.designs() == []
 
@@ -261,7 +262,7 @@ def test_options_come_from_metadata_then_sidecar_then_the_nearest_roomcraft_json
     inbox.drop("agency/house-2/c.jpg", room_photo(400, 300))
     inbox.drop("elsewhere/d.jpg", room_photo(400, 300))
     for item in inbox.dropped():
-        bootstrap.inbox_ingest().ingest(item)
+        workers.inbox_ingest().ingest(item)
     by_name = {
         InboxPath.parse(d.source.inbox.key).name: d for d in inbox.designs() if d.source.inbox is not None
     }
@@ -302,7 +303,7 @@ def test_refused_photos_get_an_error_report_and_are_quarantined(
         options = {"room-type": "bedroom", "style": "japandi", **metadata}
         inbox.drop(path, room_photo(400, 300) if body is None else body, options)
     dropped = inbox.dropped()
-    assert [bootstrap.inbox_ingest().ingest(d) for d in dropped] == [IngestOutcome.REJECTED] * len(REFUSED)
+    assert [workers.inbox_ingest().ingest(d) for d in dropped] == [IngestOutcome.REJECTED] * len(REFUSED)
     for path, (_, _, code) in REFUSED.items():
         report = inbox.json(f"outbox/{inbox.tenant}/{path}.error.json")
         assert (report["code"], report["stage"]) == (code, "ingest"), path
@@ -313,7 +314,7 @@ def test_refused_photos_get_an_error_report_and_are_quarantined(
         assert inbox.exists(f"quarantine/{inbox.tenant}/{path}")
     assert inbox.designs() == []
     # Late duplicates find the originals gone, and do nothing more.
-    assert {bootstrap.inbox_ingest().ingest(d) for d in dropped} == {IngestOutcome.MISSING}
+    assert {workers.inbox_ingest().ingest(d) for d in dropped} == {IngestOutcome.MISSING}
 
 
 @pytest.mark.parametrize(
@@ -324,7 +325,7 @@ def test_a_key_the_outbox_cannot_repeat_is_quarantined_with_a_report(inbox: Inbo
     key = inbox.drop(path, room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"})
     dropped = [d for d in inbox.dropped() if d.key == key]
     assert dropped, "S3 notified the key as written"
-    assert bootstrap.inbox_ingest().ingest(dropped[0]) is IngestOutcome.REJECTED
+    assert workers.inbox_ingest().ingest(dropped[0]) is IngestOutcome.REJECTED
     assert not inbox.exists(key)
     refused = [
         item["Key"]
@@ -339,7 +340,7 @@ def test_a_key_the_outbox_cannot_repeat_is_quarantined_with_a_report(inbox: Inbo
     assert report["quarantine_key"] in refused
     assert inbox.s3.get_object(Bucket=inbox.bucket, Key=report["quarantine_key"])["Body"].read()
     assert inbox.designs() == []
-    assert bootstrap.inbox_ingest().ingest(dropped[0]) is IngestOutcome.MISSING  # a late duplicate
+    assert workers.inbox_ingest().ingest(dropped[0]) is IngestOutcome.MISSING  # a late duplicate
     inbox.s3.delete_objects(Bucket=inbox.bucket, Delete={"Objects": [{"Key": k} for k in refused]})
 
 
@@ -347,7 +348,7 @@ def test_a_bad_roomcraft_json_refuses_the_photos_under_it_with_its_name(inbox: I
     inbox.drop("lot/roomcraft.json", b'{"style": "japandi", "room_type": "bedroom", "colour": "red"}')
     inbox.drop("lot/x.jpg", room_photo(400, 300))
     for item in inbox.dropped():
-        bootstrap.inbox_ingest().ingest(item)
+        workers.inbox_ingest().ingest(item)
     report = inbox.json(f"outbox/{inbox.tenant}/lot/x.jpg.error.json")
     assert report["code"] == "unknown_option"
     assert f"inbox/{inbox.tenant}/lot/roomcraft.json" in report["message"]
@@ -359,12 +360,12 @@ def test_a_rejected_photo_dropped_again_after_fixing_its_options_is_staged(inbox
     inbox.drop("retry/roomcraft.json", b'{"room_type": "bedroom", "style": "vaporwave"}')
     inbox.drop("retry/room.jpg", photo)
     (first,) = [d for d in inbox.dropped() if d.key.endswith(".jpg")]
-    assert bootstrap.inbox_ingest().ingest(first) is IngestOutcome.REJECTED
+    assert workers.inbox_ingest().ingest(first) is IngestOutcome.REJECTED
 
     inbox.drop("retry/roomcraft.json", b'{"room_type": "bedroom", "style": "japandi"}')
     inbox.drop("retry/room.jpg", photo)  # the same bytes, so the same ETag
     (again,) = [d for d in inbox.dropped() if d.key.endswith(".jpg")]
-    ingest = bootstrap.inbox_ingest()
+    ingest = workers.inbox_ingest()
     assert [ingest.ingest(d) for d in (again, again, first)] == [
         IngestOutcome.CREATED,
         IngestOutcome.DUPLICATE,
@@ -385,13 +386,13 @@ def test_keys_outside_a_tenant_inbox_are_ignored_and_garbage_is_malformed(inbox:
         size=1,
         event_time=dropped.event_time,
     )
-    assert bootstrap.inbox_ingest().ingest(odd) is IngestOutcome.IGNORED
+    assert workers.inbox_ingest().ingest(odd) is IngestOutcome.IGNORED
     with pytest.raises(MalformedMessage):
         parse_notification('{"hello": "world"}')
 
 
 def run_worker(design: Design) -> None:
-    bootstrap.generation_pipeline().run(
+    workers.generation_pipeline().run(
         GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id)
     )
 
@@ -403,7 +404,7 @@ def test_a_finished_inbox_design_is_written_back_and_only_inbox_designs_reach_th
         "done/living.jpg", room_photo(400, 300), {"room-type": "living-room", "style": "scandinavian"}
     )
     (dropped,) = inbox.dropped()
-    bootstrap.inbox_ingest().ingest(dropped)
+    workers.inbox_ingest().ingest(dropped)
     (design,) = inbox.designs()
     run_worker(design)
     assert bootstrap.design_service().get(inbox.tenant, design.design_id).status is DesignStatus.SUCCEEDED
@@ -412,7 +413,7 @@ def test_a_finished_inbox_design_is_written_back_and_only_inbox_designs_reach_th
     events = [json.loads(body) for body in inbox.notifications(inbox.writeback_url)]
     assert [(e["detail-type"], e["detail"]["origin"]) for e in events] == [("design.succeeded", "s3")]
 
-    assert bootstrap.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
+    assert workers.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
     manifest = inbox.json(f"outbox/{inbox.tenant}/done/living.jpg/manifest.json")
     assert manifest["design_id"] == design.design_id
     assert manifest["status"] == "succeeded"
@@ -426,17 +427,17 @@ def test_a_finished_inbox_design_is_written_back_and_only_inbox_designs_reach_th
         assert file["key"].startswith(f"outbox/{inbox.tenant}/done/living.jpg/0/")
     assert inbox.exists(key)  # a staged original stays in the inbox (until its lifecycle rule)
     # Redelivered: the same objects again, still one manifest.
-    assert bootstrap.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
+    assert workers.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
 
 
 def test_a_design_that_fails_on_the_photo_gets_an_error_report_and_quarantine(inbox: Inbox) -> None:
     truncated = room_photo(400, 300)[:1500]
     key = inbox.drop("fail/cut.jpg", truncated, {"room-type": "bedroom", "style": "japandi"})
     (dropped,) = inbox.dropped()
-    assert bootstrap.inbox_ingest().ingest(dropped) is IngestOutcome.CREATED  # the header looks fine
+    assert workers.inbox_ingest().ingest(dropped) is IngestOutcome.CREATED  # the header looks fine
     (design,) = inbox.designs()
     run_worker(design)
-    assert bootstrap.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
+    assert workers.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
     report = inbox.json(f"outbox/{inbox.tenant}/fail/cut.jpg.error.json")
     assert (report["code"], report["stage"], report["design_id"]) == (
         "image_corrupt",
@@ -472,5 +473,5 @@ def test_api_designs_are_not_written_back(inbox: Inbox) -> None:
     from shared.settings import get_settings
 
     DesignRepository(get_settings()).create(design)
-    assert bootstrap.inbox_writeback().write_back(inbox.tenant, "dsn_API") is WritebackOutcome.IGNORED
-    assert bootstrap.inbox_writeback().write_back(inbox.tenant, "dsn_MISSING") is WritebackOutcome.IGNORED
+    assert workers.inbox_writeback().write_back(inbox.tenant, "dsn_API") is WritebackOutcome.IGNORED
+    assert workers.inbox_writeback().write_back(inbox.tenant, "dsn_MISSING") is WritebackOutcome.IGNORED

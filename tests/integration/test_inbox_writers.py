@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from shared import bootstrap
+from shared.bootstrap import workers
 from shared.cli import main
 from shared.domain.inbox import parse_notification
 from shared.services.ingest import IngestOutcome
@@ -70,7 +71,7 @@ def drop(inbox: dict[str, Any], key: str, principal_id: str | None) -> str:
 
 def ingest(body: str) -> IngestOutcome:
     (dropped,) = parse_notification(body)
-    return bootstrap.inbox_ingest().ingest(dropped)
+    return workers.inbox_ingest().ingest(dropped)
 
 
 def report(inbox: dict[str, Any], key: str) -> dict[str, Any]:

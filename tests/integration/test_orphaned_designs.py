@@ -15,6 +15,7 @@ from shared.adapters.dynamodb import DesignRepository
 from shared.adapters.dynamodb_tenancy import UsageCounterTable
 from shared.adapters.eventbridge import EventPublishFailed
 from shared.adapters.sqs import GenerationQueue
+from shared.bootstrap import workers
 from shared.domain.design import Design
 from shared.domain.errors import DesignNotFound
 from shared.domain.events import DesignEventDetail
@@ -241,7 +242,7 @@ def test_finished_designs_leave_the_open_index(aws: dict[str, Any]) -> None:
     repository = DesignRepository(get_settings())
     assert repository.oldest_open_since() is not None
     for message in queued_messages(aws):
-        bootstrap.generation_pipeline().run(message)
+        workers.generation_pipeline().run(message)
     assert bootstrap.design_service().get(TENANT, design.design_id).status is DesignStatus.SUCCEEDED
     assert repository.oldest_open_since() is None
     assert repository.open_since_before(datetime.now(UTC) + timedelta(days=1), limit=10) == []
@@ -257,7 +258,7 @@ def test_a_design_the_worker_finishes_after_the_requeue_is_not_failed(aws: dict[
     clock.now += deadline + timedelta(seconds=1)
     assert sweep.sweep().requeued == (design.design_id,)
     for message in queued_messages(aws):  # the requeued message reaches a worker this time
-        bootstrap.generation_pipeline().run(message)
+        workers.generation_pipeline().run(message)
     clock.now += deadline
     assert sweep.sweep().failed == ()
     assert bootstrap.design_service().get(TENANT, design.design_id).status is DesignStatus.SUCCEEDED

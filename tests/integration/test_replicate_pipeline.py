@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from shared import bootstrap
 from shared.api.app import create_app
+from shared.bootstrap import workers
 from shared.domain.design import Design
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
@@ -52,7 +53,7 @@ class Stack:
 
     def run(self, design: Design, *, receive_count: int = 1, check: str | None = None) -> RunResult:
         message = GenerationMessage(tenant_id=TENANT, design_id=design.design_id, check=check)
-        return bootstrap.generation_pipeline().run(message, receive_count=receive_count)
+        return workers.generation_pipeline().run(message, receive_count=receive_count)
 
     def get(self, design: Design) -> Design:
         return bootstrap.design_service().get(TENANT, design.design_id)
