@@ -25,7 +25,6 @@ from shared.adapters.sqs import CancelThroughWorker, GenerationQueue
 from shared.adapters.webhook_http import check_webhook_url
 from shared.providers.registry import forget_providers
 from shared.services.batches import BatchCompletion, BatchService
-from shared.services.design_submission import DesignSubmission
 from shared.services.designs import DesignService
 from shared.services.metering import Metering
 from shared.services.settlement import Settlement
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from shared.api.deps import ApiServices
     from shared.services.analysis import UploadAnalysis
     from shared.services.callbacks import PredictionCallbacks
+    from shared.services.design_submission import DesignSubmission
     from shared.services.quality import PhotoAnalyser, QualityGate
     from shared.services.webhook_endpoints import WebhookEndpointService
 
@@ -89,6 +89,8 @@ def prediction_callbacks() -> PredictionCallbacks:
 
 @cache
 def design_submission() -> DesignSubmission:
+    from shared.services.design_submission import DesignSubmission  # the api Lambda's only
+
     # The webhook service (and its KMS cipher) is built only when a design names a webhook_url.
     return DesignSubmission(
         designs=design_service(),
