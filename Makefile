@@ -29,6 +29,7 @@ lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
+	$(UV) run lint-imports  # the layer rules: [tool.importlinter] in pyproject.toml
 
 format: install
 	$(UV) run ruff check --fix .

@@ -28,8 +28,8 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
+from shared.bootstrap import workers
 from shared.domain.styles import ROOM_TYPES, STYLES
-from shared.services import wiring
 from shared.services.generation import GenerationPipeline  # noqa: F401 - the worker's, eagerly
 
 ENDPOINT = os.environ.get("ROOMCRAFT_AWS_ENDPOINT_URL")
@@ -173,7 +173,7 @@ def worker_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
             message = GenerationMessage.model_validate_json(record["body"])
             receive_count = int(record["attributes"].get("ApproximateReceiveCount", "1"))
-            wiring.generation_pipeline().run(message, receive_count=receive_count)
+            workers.generation_pipeline().run(message, receive_count=receive_count)
         except Exception:
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}

@@ -19,7 +19,7 @@ from shared.local.provision import provision_resources
 def emulator(stage: str = "bench") -> Iterator[dict[str, str]]:
     """A provisioned moto server with the default tenant; yields the environment handlers need (and
     that tenant's API key as ``ROOMCRAFT_LOCAL_API_KEY``), also set in ``os.environ``."""
-    from shared.services import wiring
+    from shared import bootstrap
 
     server = MotoServer()
     saved = dict(os.environ)
@@ -37,7 +37,7 @@ def emulator(stage: str = "bench") -> Iterator[dict[str, str]]:
             "ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP": "1000000",
         }
         os.environ.update(env)
-        wiring.reset()
+        bootstrap.reset()
         from shared.local.tenants import PINNED_KEY_ENV, seed_development_tenant
 
         # The default tenant with the local cloud's generous limits, and its key for API events.
@@ -47,7 +47,7 @@ def emulator(stage: str = "bench") -> Iterator[dict[str, str]]:
         server.stop()
         os.environ.clear()
         os.environ.update(saved)
-        wiring.reset()
+        bootstrap.reset()
 
 
 def photo_like_jpeg(width: int, height: int, *, seed: int = 1, quality: int = 90) -> bytes:
@@ -77,13 +77,13 @@ def photo_like_jpeg(width: int, height: int, *, seed: int = 1, quality: int = 90
 
 def create_designs(count: int, photo: bytes, *, tenant: str | None = None) -> list[str]:
     """Upload one photo and create ``count`` queued designs from it through the DesignService."""
-    from shared.services import wiring
+    from shared import bootstrap
     from shared.services.designs import DesignRequest
 
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     settings_tenant = tenant or os.environ.get("ROOMCRAFT_DEFAULT_TENANT", "tnt_default")
     slot = service.create_upload(settings_tenant, content_type="image/jpeg")
-    wiring.outputs_bucket()  # warm
+    bootstrap.outputs_bucket()  # warm
     from shared.adapters.aws import client
 
     client("s3").put_object(

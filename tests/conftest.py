@@ -51,10 +51,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto in-process with every Roomcraft resource created from ``shared.resources``."""
     from moto import mock_aws
 
+    from shared import bootstrap
     from shared.local.emulator import serialize_dynamodb
     from shared.local.provision import provision_resources
     from shared.local.tenants import seed_development_tenant
-    from shared.services import wiring
 
     serialize_dynamodb()  # DynamoDB's atomic conditional writes, which moto alone does not give threads
     with mock_aws():
@@ -68,7 +68,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         # regenerated here (regenerations: tests/integration/test_quality_gate.py).
         monkeypatch.setenv("ROOMCRAFT_STRUCTURE_RETRIES", "0")
         monkeypatch.delenv("ROOMCRAFT_AWS_ENDPOINT_URL", raising=False)
-        wiring.reset()
+        bootstrap.reset()
         seed_development_tenant(TEST_API_KEY)  # the default tenant, as the local cloud has it
         yield env
-        wiring.reset()
+        bootstrap.reset()

@@ -8,9 +8,11 @@ import threading
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
-from shared.api.app import app
+from shared import bootstrap
+from shared.api.app import create_app
 from shared.observability import logger, metrics, tracer
 
+app = create_app(bootstrap.api_services())
 _asgi = Mangum(app, lifespan="off")
 _loops = threading.local()
 

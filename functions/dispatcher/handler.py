@@ -14,16 +14,16 @@ from aws_lambda_powertools.utilities.batch import async_process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.bootstrap import workers
 from shared.inbound import WebhookQueueRecord, async_sqs_batch
 from shared.observability import logger, metrics, tracer
 from shared.resources import WEBHOOK_QUEUE
-from shared.services import wiring
 
 pool = ThreadPoolExecutor(max_workers=WEBHOOK_QUEUE.batch_size, thread_name_prefix="dispatch")
 
 
 async def dispatch(record: WebhookQueueRecord) -> str:
-    dispatcher = wiring.webhook_dispatcher()
+    dispatcher = workers.webhook_dispatcher()
     result = await asyncio.get_running_loop().run_in_executor(pool, dispatcher.handle, record.body)
     metrics.add_metric(name=f"Webhooks_{result.value}", unit=MetricUnit.Count, value=1)
     return result.value
@@ -33,7 +33,7 @@ async def dispatch(record: WebhookQueueRecord) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
-    wiring.webhook_dispatcher()  # built once, before records run in threads
+    workers.webhook_dispatcher()  # built once, before records run in threads
     return async_process_partial_response(
         event=event, record_handler=dispatch, processor=async_sqs_batch(WebhookQueueRecord), context=context
     )

@@ -7,10 +7,10 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.bootstrap import workers
 from shared.domain.messages import GenerationMessage
 from shared.inbound import InferenceEventRecord, receive_count, sqs_batch
 from shared.observability import logger, metrics, tracer
-from shared.services import wiring
 
 
 @tracer.capture_method
@@ -22,9 +22,9 @@ def check_design(record: InferenceEventRecord) -> str:
     tenant_id, design_id = notification.tenant_id, notification.design_id
     logger.append_keys(design_id=design_id, tenant_id=tenant_id)
     if notification.failed:
-        wiring.sagemaker_provider().record_failure(notification)
+        workers.sagemaker_provider().record_failure(notification)
     message = GenerationMessage(tenant_id=tenant_id, design_id=design_id)
-    result = wiring.generation_pipeline().run(message, receive_count=receive_count(record))
+    result = workers.generation_pipeline().run(message, receive_count=receive_count(record))
     metrics.add_metric(name=f"InferenceEvents_{result.value}", unit=MetricUnit.Count, value=1)
     return result.value
 

@@ -7,9 +7,9 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.bootstrap import workers
 from shared.inbound import InboxRecord, sqs_batch
 from shared.observability import logger, metrics, tracer
-from shared.services import wiring
 
 
 @tracer.capture_method
@@ -18,7 +18,7 @@ def ingest_notification(record: InboxRecord) -> list[str]:
     outcomes = []
     for item in record.dropped():  # none for S3's s3:TestEvent
         logger.append_keys(key=item.key)
-        outcome = wiring.inbox_ingest().ingest(item)
+        outcome = workers.inbox_ingest().ingest(item)
         metrics.add_metric(name=f"InboxDrops_{outcome.value}", unit=MetricUnit.Count, value=1)
         logger.info("inbox drop handled", extra={"outcome": outcome.value})
         outcomes.append(outcome.value)

@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.bootstrap import workers
 from shared.inbound import scheduled_event
 from shared.observability import logger, metrics, tracer
 from shared.resources import OLDEST_OPEN_DESIGN_METRIC
-from shared.services import wiring
 
 
 @logger.inject_lambda_context
@@ -18,7 +18,7 @@ from shared.services import wiring
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     scheduled_event(event)  # MalformedMessage for anything but a schedule's event
-    report = wiring.stale_design_sweeper().sweep()
+    report = workers.stale_design_sweeper().sweep()
     metrics.add_metric(
         name=OLDEST_OPEN_DESIGN_METRIC, unit=MetricUnit.Seconds, value=report.oldest_open_age_seconds
     )

@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.bootstrap import workers
 from shared.inbound import GenerationRecord, receive_count, sqs_batch
 from shared.observability import logger, metrics, tracer
-from shared.services import wiring
 
 
 def _seconds_left(context: LambdaContext | None) -> Callable[[], float] | None:
@@ -25,7 +25,7 @@ def _seconds_left(context: LambdaContext | None) -> Callable[[], float] | None:
 def stage_design(record: GenerationRecord, lambda_context: LambdaContext | None = None) -> str:
     message = record.body
     logger.append_keys(design_id=message.design_id, tenant_id=message.tenant_id)
-    result = wiring.generation_pipeline().run(
+    result = workers.generation_pipeline().run(
         message, receive_count=receive_count(record), time_left=_seconds_left(lambda_context)
     )
     metrics.add_metric(name=f"Designs_{result.value}", unit=MetricUnit.Count, value=1)

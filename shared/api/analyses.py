@@ -1,18 +1,12 @@
-"""``POST /v1/analyses``: is this upload a stageable room? Synchronous, and it spends no quota.
+"""``POST /v1/analyses``: is this upload a stageable room? Synchronous, and it spends no quota."""
 
-Built by ``analyses_router(tenant_dependency)`` like the webhook routes, so it never imports the app.
-Annotations are evaluated eagerly (no ``from __future__ import annotations``) for FastAPI.
-"""
+from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from shared.api.deps import Analyses, CurrentTenant
 from shared.domain.quality import PhotoAnalysis
-from shared.services import wiring
-from shared.services.analysis import UploadAnalysis
 
 
 class CreateAnalysis(BaseModel):
@@ -31,25 +25,15 @@ class AnalysisView(PhotoAnalysis):
     """The confidence above which "not a room" refuses the photo on this deployment."""
 
 
-def analyses() -> UploadAnalysis:
-    return wiring.upload_analysis()
+router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
 
 
-Analyses = Annotated[UploadAnalysis, Depends(analyses)]
-
-
-def analyses_router(tenant_dependency: Callable[..., str]) -> APIRouter:
-    Tenant = Annotated[str, Depends(tenant_dependency)]
-    router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
-
-    @router.post("")
-    def create_analysis(body: CreateAnalysis, tenant: Tenant, service: Analyses) -> AnalysisView:
-        analysis = service.analyse(tenant, body.upload_id)
-        threshold = service.not_a_room_confidence
-        return AnalysisView(
-            **analysis.model_dump(),
-            stageable=not analysis.refuses(threshold),
-            not_a_room_confidence=threshold,
-        )
-
-    return router
+@router.post("")
+def create_analysis(body: CreateAnalysis, tenant: CurrentTenant, service: Analyses) -> AnalysisView:
+    analysis = service.analyse(tenant, body.upload_id)
+    threshold = service.not_a_room_confidence
+    return AnalysisView(
+        **analysis.model_dump(),
+        stageable=not analysis.refuses(threshold),
+        not_a_room_confidence=threshold,
+    )

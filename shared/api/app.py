@@ -4,54 +4,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared.adapters.secrets import read_secret
-from shared.api.analyses import analyses_router
-from shared.api.callbacks import router as callbacks_router
+from shared.api import analyses, batches, callbacks, designs, meta, tenancy, webhooks
+from shared.api.deps import ApiServices, request_id_of
 from shared.api.edge import install_edge_check
-from shared.api.schemas import (
-    Catalogue,
-    CreateDesign,
-    CreateUpload,
-    DesignList,
-    DesignView,
-    ErrorResponse,
-    Health,
-    RoomTypeView,
-    StyleView,
-    UploadResponse,
-)
-from shared.api.tenancy import AuthenticatedTenant, install_tenancy
-from shared.api.webhooks import webhook_router
-from shared.domain.clock import utcnow
+from shared.api.meta import VERSION
+from shared.api.schemas import ErrorResponse
+from shared.api.tenancy import install_tenancy
 from shared.domain.errors import RoomcraftError
-from shared.domain.status import DesignStatus
-from shared.domain.styles import ROOM_TYPES, STYLES
 from shared.observability import logger
-from shared.services import wiring
-from shared.services.designs import DesignService
 from shared.settings import get_settings
-
-try:
-    VERSION = version("roomcraft")
-except PackageNotFoundError:  # deployed as a plain folder, not an installed distribution
-    VERSION = "0.1.0"
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorResponse} for status in (400, 404, 409, 413, 415, 422, 429, 500, 503)
 }
-
-
-def request_id_of(request: Request) -> str:
-    return str(getattr(request.state, "request_id", "unknown"))
 
 
 def error_response(
@@ -85,20 +58,8 @@ def allowed_methods(app: FastAPI, request: Request) -> set[str]:
     }
 
 
-def current_tenant(tenant: AuthenticatedTenant) -> str:
-    """The calling tenant, from its API key; 401/403/429 before any route code (shared.api.tenancy)."""
-    return tenant
-
-
-def designs() -> DesignService:
-    return wiring.design_service()
-
-
-Tenant = Annotated[str, Depends(current_tenant)]
-Designs = Annotated[DesignService, Depends(designs)]
-
-
-def create_app() -> FastAPI:
+def create_app(services: ApiServices) -> FastAPI:
+    """The app, using ``services`` (the entry point builds them: ``shared.bootstrap.api_services()``)."""
     app = FastAPI(
         title="Roomcraft API",
         version=VERSION,
@@ -106,7 +67,10 @@ def create_app() -> FastAPI:
         "get staged images back as CDN URLs, status events and signed webhooks.",
         responses=ERROR_RESPONSES,
     )
-    install_tenancy(app, error_response)  # before the request-id middleware, which must stay outermost
+    app.state.services = services
+    install_tenancy(
+        app, error_response, services.idempotency_store
+    )  # before the request-id middleware, which must stay outermost
     # Outside tenancy (a request that skipped the WAF costs no key lookup), inside the request id.
     edge_secret_arn = get_settings().edge_secret_arn
     install_edge_check(
@@ -158,66 +122,6 @@ def create_app() -> FastAPI:
             response.headers["Allow"] = ", ".join(sorted(allowed_methods(app, request)))
         return response
 
-    register_routes(app)
-    app.include_router(webhook_router(current_tenant))
-    app.include_router(analyses_router(current_tenant))
-    app.include_router(callbacks_router)
+    for module in (tenancy, batches, meta, designs, webhooks, analyses, callbacks):
+        app.include_router(module.router)
     return app
-
-
-def register_routes(app: FastAPI) -> None:
-    @app.get("/v1/health", tags=["meta"])
-    def health() -> Health:
-        settings = get_settings()
-        return Health(
-            status="ok", version=VERSION, stage=settings.stage, provider=settings.provider, time=utcnow()
-        )
-
-    @app.get("/v1/styles", tags=["catalogue"])
-    def styles() -> Catalogue:
-        return Catalogue(
-            styles=[
-                StyleView(id=s.id, name=s.name, description=s.description, palette=list(s.palette))
-                for s in STYLES.values()
-            ],
-            room_types=[RoomTypeView(id=r.id, name=r.name) for r in ROOM_TYPES.values()],
-        )
-
-    @app.post("/v1/uploads", status_code=201, tags=["uploads"])
-    def create_upload(body: CreateUpload, tenant: Tenant, service: Designs) -> UploadResponse:
-        return UploadResponse.of(service.create_upload(tenant, content_type=body.content_type))
-
-    @app.post("/v1/designs", status_code=202, tags=["designs"])
-    def create_design(
-        body: CreateDesign, request: Request, response: Response, tenant: Tenant, service: Designs
-    ) -> DesignView:
-        design = service.create(tenant, body, request_id=request_id_of(request))
-        logger.info("design created", extra={"design_id": design.design_id})
-        response.headers["Location"] = f"/v1/designs/{design.design_id}"
-        view = DesignView.of(design, wiring.outputs_bucket().url_for)
-        if design.webhook_url:
-            view.webhook_secret = wiring.webhook_endpoints().issue_default_secret(tenant)
-        return view
-
-    @app.get("/v1/designs", tags=["designs"])
-    def list_designs(
-        tenant: Tenant,
-        service: Designs,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: str | None = None,
-        status: DesignStatus | None = None,
-    ) -> DesignList:
-        found, next_cursor = service.list(tenant, limit=limit, cursor=cursor, status=status)
-        url_for = wiring.outputs_bucket().url_for
-        return DesignList(data=[DesignView.of(d, url_for) for d in found], next_cursor=next_cursor)
-
-    @app.get("/v1/designs/{design_id}", tags=["designs"])
-    def get_design(design_id: str, tenant: Tenant, service: Designs) -> DesignView:
-        return DesignView.of(service.get(tenant, design_id), wiring.outputs_bucket().url_for)
-
-    @app.post("/v1/designs/{design_id}/cancel", tags=["designs"])
-    def cancel_design(design_id: str, tenant: Tenant, service: Designs) -> DesignView:
-        return DesignView.of(service.cancel(tenant, design_id), wiring.outputs_bucket().url_for)
-
-
-app = create_app()

@@ -8,13 +8,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from shared.api.deps import Batches, CurrentTenant, OutputUrls, UrlFor
 from shared.api.schemas import DesignView
-from shared.api.tenancy import AuthenticatedTenant
 from shared.domain.status import DesignStatus
-from shared.services import wiring
 from shared.services.batches import BatchRequest, BatchState
 
-router = APIRouter(tags=["batches"])
+router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
 
 def _items_need(rule: dict[str, Any]) -> dict[str, Any]:
@@ -71,8 +70,7 @@ class BatchView(BaseModel):
     designs: list[DesignView]
 
     @classmethod
-    def of(cls, state: BatchState) -> BatchView:
-        url_for = wiring.outputs_bucket().url_for
+    def of(cls, state: BatchState, url_for: UrlFor) -> BatchView:
         progress = state.progress
         return cls(
             id=state.batch.batch_id,
@@ -88,19 +86,24 @@ class BatchView(BaseModel):
         )
 
 
-@router.post("/v1/batches", status_code=202)
+@router.post("", status_code=202)
 def create_batch(
-    body: CreateBatch, request: Request, response: Response, tenant: AuthenticatedTenant
+    body: CreateBatch,
+    request: Request,
+    response: Response,
+    tenant: CurrentTenant,
+    service: Batches,
+    url_for: OutputUrls,
 ) -> BatchView:
     """Start 1 to 50 designs at once. All are validated first and their quota units taken together:
     either every design starts, or none does (422 names the item at fault, 429 the limit)."""
     request_id = str(getattr(request.state, "request_id", "")) or None
-    state = wiring.batch_service().create(tenant, body, request_id=request_id)
+    state = service.create(tenant, body, request_id=request_id)
     response.headers["Location"] = f"/v1/batches/{state.batch.batch_id}"
-    return BatchView.of(state)
+    return BatchView.of(state, url_for)
 
 
-@router.get("/v1/batches/{batch_id}")
-def get_batch(batch_id: str, tenant: AuthenticatedTenant) -> BatchView:
+@router.get("/{batch_id}")
+def get_batch(batch_id: str, tenant: CurrentTenant, service: Batches, url_for: OutputUrls) -> BatchView:
     """Every design's status, with the batch's counts per status, progress and ETA."""
-    return BatchView.of(wiring.batch_service().get(tenant, batch_id))
+    return BatchView.of(service.get(tenant, batch_id), url_for)

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from shared.api.deps import Callbacks
 from shared.api.schemas import ErrorResponse
 from shared.observability import logger
-from shared.services.callbacks import CallbackResult, receive_replicate_callback
+from shared.services.callbacks import CallbackResult
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
@@ -43,10 +44,11 @@ async def replicate_callback(
     request: Request,
     tenant: Annotated[str, Query(min_length=1, max_length=128)],
     design: Annotated[str, Query(min_length=1, max_length=128)],
+    callbacks: Callbacks,
 ) -> CallbackAck:
     body = await request.body()
     headers = dict(request.headers.items())
     # DynamoDB and SQS calls block: keep them off the event loop.
-    result = await run_in_threadpool(receive_replicate_callback, tenant, design, headers, body)
+    result = await run_in_threadpool(callbacks.receive_replicate, tenant, design, headers, body)
     logger.info("replicate callback handled", extra={"design_id": design, "result": result.value})
     return CallbackAck(result=result)

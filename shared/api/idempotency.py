@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.from_thread
@@ -45,8 +45,10 @@ from shared.domain.errors import (
     TooManyRequests,
 )
 from shared.resources import FUNCTIONS
-from shared.services import wiring
 from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"
@@ -115,7 +117,11 @@ def _run_once(*, call: dict[str, Any], execute: Callable[[], dict[str, Any]]) ->
     return execute()
 
 
-def _idempotent(call: dict[str, Any], execute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _idempotent(
+    call: dict[str, Any],
+    execute: Callable[[], dict[str, Any]],
+    store: Callable[[], BasePersistenceLayer],
+) -> dict[str, Any]:
     config = IdempotencyConfig(
         event_key_jmespath="[tenant, route, key]",
         payload_validation_jmespath="request",
@@ -126,7 +132,7 @@ def _idempotent(call: dict[str, Any], execute: Callable[[], dict[str, Any]]) -> 
     run = idempotent_function(
         _run_once,
         data_keyword_argument="call",
-        persistence_store=wiring.idempotency_store(),
+        persistence_store=store(),
         config=config,
         key_prefix="roomcraft-api-post",
     )
@@ -153,11 +159,14 @@ class IdempotencyMiddleware:
         *,
         render_error: ErrorRenderer,
         resolve_tenant: Callable[[Request], str],
+        store: Callable[[], BasePersistenceLayer],
     ) -> None:
-        """``resolve_tenant`` authenticates and rate-limits, raising what the route's dependency would."""
+        """``resolve_tenant`` authenticates and rate-limits, raising what the route's dependency would;
+        ``store`` gives the idempotency records' table (built on the first keyed request)."""
         self.app = app
         self._render_error = render_error
         self._resolve_tenant = resolve_tenant
+        self._store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -198,7 +207,9 @@ class IdempotencyMiddleware:
             return response.to_record()
 
         try:
-            record = await anyio.to_thread.run_sync(partial(_idempotent, call, execute), limiter=_THREADS)
+            record = await anyio.to_thread.run_sync(
+                partial(_idempotent, call, execute, self._store), limiter=_THREADS
+            )
         except _NotStored as not_stored:
             await not_stored.response.send_to(send)
             return

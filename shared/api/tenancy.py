@@ -1,91 +1,34 @@
-"""Who is calling: API key authentication, the request rate limit, usage, and their HTTP shape.
+"""Who is calling, in HTTP terms: the tenancy middleware and errors, usage, and the documentation.
 
-Authentication runs in the api Lambda, before any route's own code, as the dependency every
-tenant-scoped route declares (``current_tenant`` in ``shared.api.app`` delegates here). Why not a
-Lambda authorizer: docs/tenants.md.
+Authentication itself is the dependency every tenant-scoped route declares (``CurrentTenant`` in
+``shared.api.deps``); it runs before any route's own code. Why not a Lambda authorizer: docs/tenants.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.api.deps import CurrentPrincipal, Meter, admit
 from shared.api.idempotency import IDEMPOTENCY_KEY_PATTERN, IdempotencyMiddleware
-from shared.domain.errors import RoomcraftError, TooManyRequests, Unauthenticated
-from shared.domain.tenants import Principal
-from shared.services import wiring
+from shared.domain.errors import TooManyRequests, Unauthenticated
 from shared.services.metering import TenantUsage
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 ErrorRenderer = Callable[..., JSONResponse]
 
-api_key_scheme = HTTPBearer(
-    scheme_name="ApiKey",
-    bearerFormat="rc_<key id>_<secret>",
-    description="An API key of your tenant: `Authorization: Bearer rc_…`. The operator creates keys with "
-    "`roomcraft admin key create`; the local cloud prints its development key on start.",
-    auto_error=False,
-)
+router = APIRouter(tags=["usage"])
 
 
-def _bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization")
-    if not header:
-        raise Unauthenticated("send an API key: Authorization: Bearer rc_…")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("the Authorization header must read 'Bearer <API key>'")
-    return token.strip()
-
-
-def resolve_principal(request: Request) -> Principal:
-    """Authenticate the request's API key, once per request (the idempotency middleware asks first)."""
-    state = request.state
-    known: Principal | None = getattr(state, "principal", None)
-    if known is not None:
-        return known
-    failure: RoomcraftError | None = getattr(state, "auth_error", None)
-    if failure is not None:
-        raise failure
-    try:
-        principal = wiring.authenticator().authenticate(_bearer_token(request))
-    except RoomcraftError as error:
-        state.auth_error = error
-        raise
-    state.principal = principal
-    return principal
-
-
-def admit(request: Request) -> Principal:
-    """Authenticate, then count the request against the tenant's rate: once per request, whoever asks
-    first (the idempotency middleware, so replays are rate limited too, or the route's dependency)."""
-    principal = resolve_principal(request)
-    if not getattr(request.state, "admitted", False):
-        wiring.metering().admit_request(principal)
-        request.state.admitted = True
-    return principal
-
-
-def authenticated_tenant(
-    request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(api_key_scheme)],
-) -> str:
-    """The calling tenant's id: 401/403 without a valid key, 429 past the tenant's request rate."""
-    return admit(request).tenant_id
-
-
-AuthenticatedTenant = Annotated[str, Depends(authenticated_tenant)]
-
-router = APIRouter()
-
-
-@router.get("/v1/usage", tags=["usage"])
-def usage(request: Request, _tenant: AuthenticatedTenant) -> TenantUsage:
+@router.get("/v1/usage")
+def usage(principal: CurrentPrincipal, meter: Meter) -> TenantUsage:
     """Designs used today (UTC) and requests used this minute, against the tenant's limits."""
-    return wiring.metering().usage(resolve_principal(request).tenant)
+    return meter.usage(principal.tenant)
 
 
 def _auth_responses() -> dict[str, dict[str, Any]]:
@@ -151,17 +94,20 @@ def _document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def install_tenancy(app: FastAPI, render_error: ErrorRenderer) -> None:
-    """Wire authentication, limits, idempotency, usage and batches into the app.
+def install_tenancy(
+    app: FastAPI, render_error: ErrorRenderer, idempotency_store: Callable[[], BasePersistenceLayer]
+) -> None:
+    """Install the idempotency middleware, the 401/429 error shapes and their documentation.
 
     Call before the request-id middleware is added, so that it stays the outermost layer.
     """
-    from shared.api.batches import router as batches_router
 
     def tenant_of(request: Request) -> str:
         return admit(request).tenant_id
 
-    app.add_middleware(IdempotencyMiddleware, render_error=render_error, resolve_tenant=tenant_of)
+    app.add_middleware(
+        IdempotencyMiddleware, render_error=render_error, resolve_tenant=tenant_of, store=idempotency_store
+    )
 
     @app.exception_handler(TooManyRequests)
     async def too_many_requests(request: Request, error: TooManyRequests) -> JSONResponse:
@@ -175,6 +121,4 @@ def install_tenancy(app: FastAPI, render_error: ErrorRenderer) -> None:
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
 
-    app.include_router(router)
-    app.include_router(batches_router)
     _document(app)

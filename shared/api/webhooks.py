@@ -1,18 +1,13 @@
-"""``/v1/webhook-endpoints``: a tenant's webhook endpoints, secrets, delivery logs and replays.
-
-Built by ``webhook_router(tenant_dependency)`` so this module never imports the app (no cycle).
-Annotations here are evaluated eagerly (no ``from __future__ import annotations``): the routes'
-``Tenant`` alias is local to ``webhook_router`` and FastAPI must see it as a dependency.
-"""
+"""``/v1/webhook-endpoints``: a tenant's webhook endpoints, secrets, delivery logs and replays."""
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
+from shared.api.deps import CurrentTenant, WebhookEndpoints
 from shared.domain.clock import utcnow
 from shared.domain.webhooks import (
     AttemptOutcome,
@@ -26,8 +21,6 @@ from shared.domain.webhooks import (
     WebhookEventType,
     WebhookMessage,
 )
-from shared.services import wiring
-from shared.services.webhook_endpoints import WebhookEndpointService
 
 # --- request bodies ---------------------------------------------------------------------
 
@@ -193,103 +186,104 @@ class ReplayAccepted(BaseModel):
 # --- routes -----------------------------------------------------------------------------
 
 
-def webhook_endpoints() -> WebhookEndpointService:
-    return wiring.webhook_endpoints()
+router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"])
 
 
-Endpoints = Annotated[WebhookEndpointService, Depends(webhook_endpoints)]
+@router.post("", status_code=201)
+def create_endpoint(
+    body: CreateEndpoint, tenant: CurrentTenant, service: WebhookEndpoints
+) -> EndpointCreated:
+    endpoint, secret = service.create(
+        tenant, url=body.url, description=body.description, event_types=body.event_types
+    )
+    view = EndpointView.of(endpoint, EndpointHealth(), utcnow())
+    return EndpointCreated(**view.model_dump(), secret=secret)
 
 
-def webhook_router(tenant_dependency: Callable[..., str]) -> APIRouter:
-    """The routes, scoped to the tenant ``tenant_dependency`` gives (the app's ``current_tenant``)."""
-    Tenant = Annotated[str, Depends(tenant_dependency)]
-    router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"])
+@router.get("")
+def list_endpoints(tenant: CurrentTenant, service: WebhookEndpoints) -> EndpointList:
+    moment = utcnow()
+    return EndpointList(data=[EndpointView.of(e, h, moment) for e, h in service.list(tenant)])
 
-    @router.post("", status_code=201)
-    def create_endpoint(body: CreateEndpoint, tenant: Tenant, service: Endpoints) -> EndpointCreated:
-        endpoint, secret = service.create(
-            tenant, url=body.url, description=body.description, event_types=body.event_types
-        )
-        view = EndpointView.of(endpoint, EndpointHealth(), utcnow())
-        return EndpointCreated(**view.model_dump(), secret=secret)
 
-    @router.get("")
-    def list_endpoints(tenant: Tenant, service: Endpoints) -> EndpointList:
-        moment = utcnow()
-        return EndpointList(data=[EndpointView.of(e, h, moment) for e, h in service.list(tenant)])
+@router.get("/{endpoint_id}")
+def get_endpoint(endpoint_id: str, tenant: CurrentTenant, service: WebhookEndpoints) -> EndpointView:
+    endpoint, health = service.get(tenant, endpoint_id)
+    return EndpointView.of(endpoint, health, utcnow())
 
-    @router.get("/{endpoint_id}")
-    def get_endpoint(endpoint_id: str, tenant: Tenant, service: Endpoints) -> EndpointView:
-        endpoint, health = service.get(tenant, endpoint_id)
-        return EndpointView.of(endpoint, health, utcnow())
 
-    @router.patch("/{endpoint_id}")
-    def update_endpoint(
-        endpoint_id: str, body: UpdateEndpoint, tenant: Tenant, service: Endpoints
-    ) -> EndpointView:
-        service.update(
-            tenant,
-            endpoint_id,
-            url=body.url,
-            description=body.description,
-            event_types=body.event_types,
-            enabled=body.enabled,
-        )
-        endpoint, health = service.get(tenant, endpoint_id)
-        return EndpointView.of(endpoint, health, utcnow())
+@router.patch("/{endpoint_id}")
+def update_endpoint(
+    endpoint_id: str, body: UpdateEndpoint, tenant: CurrentTenant, service: WebhookEndpoints
+) -> EndpointView:
+    service.update(
+        tenant,
+        endpoint_id,
+        url=body.url,
+        description=body.description,
+        event_types=body.event_types,
+        enabled=body.enabled,
+    )
+    endpoint, health = service.get(tenant, endpoint_id)
+    return EndpointView.of(endpoint, health, utcnow())
 
-    @router.delete("/{endpoint_id}", status_code=204)
-    def delete_endpoint(endpoint_id: str, tenant: Tenant, service: Endpoints) -> Response:
-        service.delete(tenant, endpoint_id)
-        return Response(status_code=204)
 
-    @router.post("/{endpoint_id}/rotate-secret")
-    def rotate_secret(
-        endpoint_id: str, tenant: Tenant, service: Endpoints, body: RotateSecret | None = None
-    ) -> SecretRotated:
-        """Also works on ``default``, the secret that signs designs' own ``webhook_url``."""
-        grace = body.grace_period_seconds if body else None
-        endpoint, secret = service.rotate_secret(tenant, endpoint_id, grace_seconds=grace)
-        return SecretRotated(
-            id=endpoint.endpoint_id,
-            secret=secret,
-            previous_secret_expires_at=endpoint.previous_secret_expires_at(utcnow()),
-        )
+@router.delete("/{endpoint_id}", status_code=204)
+def delete_endpoint(endpoint_id: str, tenant: CurrentTenant, service: WebhookEndpoints) -> Response:
+    service.delete(tenant, endpoint_id)
+    return Response(status_code=204)
 
-    @router.post("/{endpoint_id}/test", status_code=202)
-    def send_test(endpoint_id: str, tenant: Tenant, service: Endpoints) -> DeliveryView:
-        return DeliveryView.of(service.send_test(tenant, endpoint_id))
 
-    @router.get("/{endpoint_id}/deliveries")
-    def list_deliveries(
-        endpoint_id: str,
-        tenant: Tenant,
-        service: Endpoints,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: str | None = None,
-        status: MessageStatus | None = None,
-    ) -> DeliveryList:
-        """Newest first. ``default`` lists deliveries to designs' own ``webhook_url``."""
-        found, next_cursor = service.deliveries(
-            tenant, endpoint_id, limit=limit, cursor=cursor, status=status
-        )
-        return DeliveryList(data=[DeliveryView.of(m) for m in found], next_cursor=next_cursor)
+@router.post("/{endpoint_id}/rotate-secret")
+def rotate_secret(
+    endpoint_id: str, tenant: CurrentTenant, service: WebhookEndpoints, body: RotateSecret | None = None
+) -> SecretRotated:
+    """Also works on ``default``, the secret that signs designs' own ``webhook_url``."""
+    grace = body.grace_period_seconds if body else None
+    endpoint, secret = service.rotate_secret(tenant, endpoint_id, grace_seconds=grace)
+    return SecretRotated(
+        id=endpoint.endpoint_id,
+        secret=secret,
+        previous_secret_expires_at=endpoint.previous_secret_expires_at(utcnow()),
+    )
 
-    @router.get("/{endpoint_id}/deliveries/{message_id}")
-    def get_delivery(endpoint_id: str, message_id: str, tenant: Tenant, service: Endpoints) -> DeliveryView:
-        return DeliveryView.of(service.delivery(tenant, endpoint_id, message_id))
 
-    @router.post("/{endpoint_id}/deliveries/{message_id}/replay", status_code=202)
-    def replay_delivery(
-        endpoint_id: str, message_id: str, tenant: Tenant, service: Endpoints
-    ) -> DeliveryView:
-        return DeliveryView.of(service.replay(tenant, endpoint_id, message_id))
+@router.post("/{endpoint_id}/test", status_code=202)
+def send_test(endpoint_id: str, tenant: CurrentTenant, service: WebhookEndpoints) -> DeliveryView:
+    return DeliveryView.of(service.send_test(tenant, endpoint_id))
 
-    @router.post("/{endpoint_id}/replay", status_code=202)
-    def replay_since(
-        endpoint_id: str, body: ReplaySince, tenant: Tenant, service: Endpoints
-    ) -> ReplayAccepted:
-        job = service.replay_since(tenant, endpoint_id, since=body.since, only_failed=body.only_failed)
-        return ReplayAccepted(endpoint_id=endpoint_id, since=job.since, only_failed=job.only_failed)
 
-    return router
+@router.get("/{endpoint_id}/deliveries")
+def list_deliveries(
+    endpoint_id: str,
+    tenant: CurrentTenant,
+    service: WebhookEndpoints,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+    status: MessageStatus | None = None,
+) -> DeliveryList:
+    """Newest first. ``default`` lists deliveries to designs' own ``webhook_url``."""
+    found, next_cursor = service.deliveries(tenant, endpoint_id, limit=limit, cursor=cursor, status=status)
+    return DeliveryList(data=[DeliveryView.of(m) for m in found], next_cursor=next_cursor)
+
+
+@router.get("/{endpoint_id}/deliveries/{message_id}")
+def get_delivery(
+    endpoint_id: str, message_id: str, tenant: CurrentTenant, service: WebhookEndpoints
+) -> DeliveryView:
+    return DeliveryView.of(service.delivery(tenant, endpoint_id, message_id))
+
+
+@router.post("/{endpoint_id}/deliveries/{message_id}/replay", status_code=202)
+def replay_delivery(
+    endpoint_id: str, message_id: str, tenant: CurrentTenant, service: WebhookEndpoints
+) -> DeliveryView:
+    return DeliveryView.of(service.replay(tenant, endpoint_id, message_id))
+
+
+@router.post("/{endpoint_id}/replay", status_code=202)
+def replay_since(
+    endpoint_id: str, body: ReplaySince, tenant: CurrentTenant, service: WebhookEndpoints
+) -> ReplayAccepted:
+    job = service.replay_since(tenant, endpoint_id, since=body.since, only_failed=body.only_failed)
+    return ReplayAccepted(endpoint_id=endpoint_id, since=job.since, only_failed=job.only_failed)

@@ -1,7 +1,8 @@
 """Roomcraft's error hierarchy: every failure a user can see has a stable ``code``.
 
-One place (``shared.api.errors``) maps these to HTTP responses; the worker records
-``code`` and ``message`` on the failed design.
+One place maps these to HTTP responses: ``shared.api.app`` (``error_response`` and its exception
+handlers; ``shared.api.tenancy`` adds the 401 and 429 headers). The worker records ``code`` and
+``message`` on the failed design.
 """
 
 from __future__ import annotations

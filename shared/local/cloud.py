@@ -417,8 +417,8 @@ class LocalCloud:
         return f"{self.cdn.url}/app/" if self.web.built else None
 
     def start(self) -> LocalCloud:
+        from shared import bootstrap
         from shared.local.provision import provision_resources
-        from shared.services import wiring
 
         self.moto.start()
         self._set_env(LOCAL_CREDENTIALS)
@@ -451,14 +451,16 @@ class LocalCloud:
             **self._overrides,
         }
         self._set_env(self.env)
-        wiring.reset()
+        bootstrap.reset()
         from shared.local.tenants import seed_development_tenant
 
         self.api_key = seed_development_tenant()
         from shared.api.app import create_app
 
         self.api = AsgiServer(
-            with_local_cors(create_app(), [*cdn_origins, *WEB_DEV_ORIGINS]), self._api_port, "api"
+            with_local_cors(create_app(bootstrap.api_services()), [*cdn_origins, *WEB_DEV_ORIGINS]),
+            self._api_port,
+            "api",
         )
         self.api.start()
         self.web.config = {"apiUrl": self.api.url}
@@ -504,9 +506,9 @@ class LocalCloud:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        from shared.services import wiring
+        from shared import bootstrap
 
-        wiring.reset()
+        bootstrap.reset()
 
     def _set_env(self, values: dict[str, str]) -> None:
         for name, value in values.items():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
+from shared import bootstrap
 from shared.domain.tenants import Limits
-from shared.services import wiring
 from shared.settings import get_settings
 
 PINNED_KEY_ENV = "ROOMCRAFT_LOCAL_API_KEY"
@@ -17,7 +17,7 @@ DEVELOPMENT_LIMITS = Limits(daily_designs=1000, requests_per_minute=6000)
 
 def seed_development_tenant(token: str | None = None) -> str:
     """Create the default tenant (``ROOMCRAFT_DEFAULT_TENANT``) and a key for it; return the key."""
-    admin = wiring.tenant_admin()
+    admin = bootstrap.tenant_admin()
     tenant_id = get_settings().default_tenant
     admin.ensure_tenant(tenant_id, name="Local development", limits=DEVELOPMENT_LIMITS)
     token = token or os.environ.get(PINNED_KEY_ENV)

@@ -23,8 +23,7 @@ from shared.domain.ports import JobQueue
 from shared.domain.status import DesignStatus
 from shared.observability import logger
 from shared.providers.registry import uses_callbacks
-from shared.services import wiring
-from shared.settings import get_settings
+from shared.settings import Settings
 
 
 class CallbackResult(StrEnum):
@@ -48,9 +47,31 @@ class DesignLookup(Protocol):
 class PredictionCallbacks:
     """Turns a verified "prediction finished" report into at most one job for the worker."""
 
-    def __init__(self, *, designs: DesignLookup, jobs: JobQueue) -> None:
+    def __init__(self, *, settings: Settings, designs: DesignLookup, jobs: JobQueue) -> None:
+        self._settings = settings
         self._designs = designs
         self._jobs = jobs
+
+    def receive_replicate(
+        self, tenant_id: str, design_id: str, headers: Mapping[str, str], body: bytes
+    ) -> CallbackResult:
+        """A Replicate webhook: signature first, then the body, then ``prediction_finished``."""
+        # Imported on the callback path only: the API's cold start never loads replicate.
+        from shared.providers.replicate import PredictionReport, verify_webhook, webhook_secret
+
+        settings = self._settings
+        if not uses_callbacks(settings):
+            # Nothing here sends callbacks: to the internet the route does not exist (no 5xx for
+            # scanners to find, no alarm for the operator).
+            raise CallbacksNotInUse("Not Found")
+        verify_webhook(
+            headers, body, webhook_secret(settings), tolerance=settings.replicate_webhook_tolerance_seconds
+        )
+        try:
+            report = PredictionReport.model_validate(json.loads(body))
+        except (ValueError, ValidationError):
+            raise ValidationFailed("the callback body is not a Replicate prediction") from None
+        return self.prediction_finished(tenant_id, design_id, report.id, report.status)
 
     def prediction_finished(
         self, tenant_id: str, design_id: str, prediction_id: str, status: str
@@ -80,24 +101,3 @@ class PredictionCallbacks:
         # No check token: this job is not part of the polling chain, and never superseded by it.
         self._jobs.enqueue(GenerationMessage(tenant_id=tenant_id, design_id=design_id))
         return CallbackResult.QUEUED
-
-
-def receive_replicate_callback(
-    tenant_id: str, design_id: str, headers: Mapping[str, str], body: bytes
-) -> CallbackResult:
-    # Imported on the callback path only: the API's cold start never loads replicate.
-    from shared.providers.replicate import PredictionReport, verify_webhook, webhook_secret
-
-    settings = get_settings()
-    if not uses_callbacks(settings):
-        # Nothing here sends callbacks: to the internet the route does not exist (no 5xx for
-        # scanners to find, no alarm for the operator).
-        raise CallbacksNotInUse("Not Found")
-    verify_webhook(
-        headers, body, webhook_secret(settings), tolerance=settings.replicate_webhook_tolerance_seconds
-    )
-    try:
-        report = PredictionReport.model_validate(json.loads(body))
-    except (ValueError, ValidationError):
-        raise ValidationFailed("the callback body is not a Replicate prediction") from None
-    return wiring.prediction_callbacks().prediction_finished(tenant_id, design_id, report.id, report.status)

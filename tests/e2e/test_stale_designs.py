@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from shared import bootstrap
 from shared.domain.messages import GenerationMessage
 from shared.local.client import RoomcraftClient
 from shared.local.cloud import LocalCloud
 from shared.resources import SWEEP_STALE_DESIGNS
-from shared.services import wiring
 from shared.services.designs import DesignRequest
 from tests.conftest import room_photo
 
@@ -39,7 +39,7 @@ def test_a_design_whose_message_was_lost_is_queued_again_and_finishes(
         path = Path(tmp) / "room.jpg"
         path.write_bytes(room_photo(640, 480))
         upload_id = api.upload(path, content_type="image/jpeg")
-    service = wiring.design_service()
+    service = bootstrap.design_service()
 
     class LostOnTheWay:
         """SQS said OK, and the message never arrived (or it was dead-lettered and forgotten)."""

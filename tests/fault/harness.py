@@ -249,9 +249,9 @@ def pipeline_hooks() -> Iterator[None]:
 @contextmanager
 def per_container_pipelines() -> Iterator[None]:
     """One pipeline (one worker id) per poller thread, as each Lambda container has its own."""
-    from shared.services import wiring
+    from shared.bootstrap import workers
 
-    original = wiring.generation_pipeline
+    original = workers.generation_pipeline
     local = threading.local()
 
     def generation_pipeline() -> Any:
@@ -260,11 +260,11 @@ def per_container_pipelines() -> Iterator[None]:
         return local.pipeline
 
     generation_pipeline.cache_clear = original.cache_clear  # type: ignore[attr-defined]
-    wiring.generation_pipeline = generation_pipeline  # type: ignore[assignment]
+    workers.generation_pipeline = generation_pipeline  # type: ignore[assignment]
     try:
         yield
     finally:
-        wiring.generation_pipeline = original
+        workers.generation_pipeline = original
 
 
 # --- scenario ---------------------------------------------------------------------------------

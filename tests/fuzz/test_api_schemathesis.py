@@ -43,8 +43,8 @@ def fuzz_aws() -> Iterator[dict[str, str]]:
     """moto with every resource, once for the module (each example adds a little data)."""
     from moto import mock_aws
 
+    from shared import bootstrap
     from shared.local.provision import provision_resources
-    from shared.services import wiring
 
     with mock_aws(), pytest.MonkeyPatch.context() as patch:
         env = provision_resources(stage="fuzz", endpoint_url=None)
@@ -55,9 +55,9 @@ def fuzz_aws() -> Iterator[dict[str, str]]:
         }.items():
             patch.setenv(name, value)
         patch.delenv("ROOMCRAFT_AWS_ENDPOINT_URL", raising=False)
-        wiring.reset()
+        bootstrap.reset()
         yield env
-        wiring.reset()
+        bootstrap.reset()
 
 
 @pytest.fixture
@@ -75,9 +75,10 @@ def offline_dns(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _app() -> Any:
+    from shared import bootstrap
     from shared.api.app import create_app
 
-    return create_app()
+    return create_app(bootstrap.api_services())
 
 
 # The app's services are built on first use, inside each test's ``aws`` fixture (moto).

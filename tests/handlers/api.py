@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 
 from functions.api.handler import handler
-from shared.services import wiring
+from shared import bootstrap
 from shared.settings import get_settings
 from tests.conftest import room_photo
 from tests.handlers.events import http_api_event, lambda_context
@@ -56,7 +56,7 @@ def new_tenant(tenant_id: str, **limits: int) -> str:
     """A tenant with its own key; returns the key."""
     from shared.domain.tenants import Limits
 
-    admin = wiring.tenant_admin()
+    admin = bootstrap.tenant_admin()
     admin.create_tenant(tenant_id.removeprefix("tnt_").title(), tenant_id=tenant_id, limits=Limits(**limits))
     return admin.create_key(tenant_id)[1]
 
@@ -65,7 +65,7 @@ def uploaded(api_key: str | None = None, **options: Any) -> str:
     """An upload slot with a photo in it, for the key's tenant."""
     kwargs = {"api_key": api_key} if api_key else {}
     slot = call("POST", "/v1/uploads", {"content_type": "image/jpeg"}, **kwargs, **options).body
-    principal = wiring.authenticator().authenticate(api_key) if api_key else None
+    principal = bootstrap.authenticator().authenticate(api_key) if api_key else None
     tenant = principal.tenant_id if principal else get_settings().default_tenant
     key = f"uploads/{tenant}/{slot['upload_id']}"
     boto3.client("s3").put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=room_photo())

@@ -8,14 +8,14 @@ from typing import Any
 import boto3
 from PIL import Image, ImageDraw
 
-from shared.services import wiring
+from shared import bootstrap
 from shared.settings import get_settings
 from tests.handlers.api import call, new_tenant, uploaded
 
 
 def usage() -> int:
-    tenant = wiring.tenant_admin().get_tenant(get_settings().default_tenant)
-    return wiring.metering().usage(tenant).designs.used
+    tenant = bootstrap.tenant_admin().get_tenant(get_settings().default_tenant)
+    return bootstrap.metering().usage(tenant).designs.used
 
 
 def put_upload(upload_id: str, body: bytes, tenant: str = "tnt_default") -> None:

@@ -11,6 +11,7 @@ import boto3
 import httpx
 import pytest
 
+from shared import bootstrap
 from shared.api.app import create_app
 from shared.api.edge import EDGE_HEADER
 from shared.settings import get_settings
@@ -39,7 +40,7 @@ def edge_app(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[A
     )["ARN"]
     monkeypatch.setenv("ROOMCRAFT_EDGE_SECRET_ARN", arn)
     get_settings.cache_clear()
-    yield create_app()
+    yield create_app(bootstrap.api_services())
     monkeypatch.delenv("ROOMCRAFT_EDGE_SECRET_ARN")
     get_settings.cache_clear()
 
@@ -69,7 +70,7 @@ def test_an_unreadable_secret_fails_closed(aws: dict[str, str], monkeypatch: pyt
     )
     get_settings.cache_clear()
     try:
-        answer = get(create_app(), "/v1/health", {EDGE_HEADER: EDGE_SECRET})
+        answer = get(create_app(bootstrap.api_services()), "/v1/health", {EDGE_HEADER: EDGE_SECRET})
     finally:
         monkeypatch.delenv("ROOMCRAFT_EDGE_SECRET_ARN")
         get_settings.cache_clear()
@@ -80,4 +81,4 @@ def test_an_unreadable_secret_fails_closed(aws: dict[str, str], monkeypatch: pyt
 def test_without_an_edge_nothing_is_checked(aws: dict[str, str]) -> None:
     """The local cloud and tests have no CloudFront in front: no secret configured, no check."""
     get_settings.cache_clear()
-    assert get(create_app(), "/v1/health", {}).status_code == 200
+    assert get(create_app(bootstrap.api_services()), "/v1/health", {}).status_code == 200

@@ -208,11 +208,11 @@ def test_the_same_json_with_other_whitespace_and_key_order_is_a_replay(aws: dict
 
 
 def test_endpoints_from_before_the_counter_are_counted(aws: dict[str, Any]) -> None:
+    from shared import bootstrap
     from shared.adapters.dynamodb_webhooks import WebhookEndpointRepository
-    from shared.services import wiring
     from shared.settings import get_settings
 
-    service = wiring.webhook_endpoints()
+    service = bootstrap.webhook_endpoints()
     first, _ = service.create("tnt_default", url=PUBLIC)
     repository = WebhookEndpointRepository(get_settings())
     for n in range(19):  # written as the release before the counter did: no count kept

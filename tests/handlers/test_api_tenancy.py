@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from shared import bootstrap
 from shared.domain.tenants import TenantStatus
-from shared.services import wiring
 from shared.services.designs import DesignService
 from tests.conftest import TEST_API_KEY
 from tests.handlers.api import call, call_at_once, new_tenant, uploaded
@@ -50,15 +50,15 @@ def test_health_and_styles_need_no_key(aws: dict[str, Any]) -> None:
 def test_a_revoked_key_is_refused_from_the_next_request(aws: dict[str, Any]) -> None:
     key = new_tenant("tnt_acme")
     assert call("GET", "/v1/designs", api_key=key).status == 200
-    key_id = wiring.tenant_admin().list_keys("tnt_acme")[0].key_id
-    wiring.tenant_admin().revoke_key(key_id)
+    key_id = bootstrap.tenant_admin().list_keys("tnt_acme")[0].key_id
+    bootstrap.tenant_admin().revoke_key(key_id)
     answer = call("GET", "/v1/designs", api_key=key)
     assert (answer.status, answer.code) == (401, "api_key_revoked")
 
 
 def test_a_disabled_tenant_is_403(aws: dict[str, Any]) -> None:
     key = new_tenant("tnt_acme")
-    wiring.tenant_admin().update_tenant("tnt_acme", status=TenantStatus.DISABLED)
+    bootstrap.tenant_admin().update_tenant("tnt_acme", status=TenantStatus.DISABLED)
     answer = call("GET", "/v1/designs", api_key=key)
     assert (answer.status, answer.code) == (403, "tenant_disabled")
 
@@ -79,7 +79,7 @@ def mid_minute(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
         tenants=TenantRepository(settings),
         clock=lambda: now,
     )
-    monkeypatch.setattr(wiring, "metering", lambda: frozen)
+    monkeypatch.setattr(bootstrap, "metering", lambda: frozen)
 
 
 def test_past_the_request_rate_is_429_with_retry_after(mid_minute: None) -> None:
@@ -113,7 +113,7 @@ def test_the_global_cap_is_429_with_its_own_code(
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "1")
-    wiring.reset()
+    bootstrap.reset()
     upload_id = uploaded()
     assert call("POST", "/v1/designs", brief(upload_id)).status == 202
     answer = call("POST", "/v1/designs", brief(upload_id))

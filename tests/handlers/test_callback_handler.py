@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from functions.api.handler import handler
+from shared import bootstrap
 from shared.providers.replicate import forget_webhook_secret
-from shared.services import wiring
 from tests.fakes.replicate_server import FakeReplicate
 from tests.handlers.events import http_api_event, lambda_context
 
@@ -37,7 +37,7 @@ def webhook_event(body: bytes, *, secret: str | None = None, base64_body: bool =
 @pytest.fixture
 def api(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REPLICATE_WEBHOOK_SECRET", FAKE.webhook_secret)
-    wiring.reset()
+    bootstrap.reset()
     forget_webhook_secret()
 
 

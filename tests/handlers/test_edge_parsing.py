@@ -22,10 +22,10 @@ from functions.ingest.handler import handler as ingest
 from functions.sweeper.handler import handler as sweeper
 from functions.worker.handler import handler as worker
 from functions.writeback.handler import handler as writeback
+from shared.bootstrap import workers
 from shared.domain.errors import DesignBusy, MalformedMessage
 from shared.domain.messages import GenerationMessage
 from shared.resources import QUEUES
-from shared.services import wiring
 from shared.services.generation import RunResult
 from shared.services.ingest import IngestOutcome
 from shared.services.webhook_dispatch import BusEvent, DispatchResult
@@ -120,7 +120,7 @@ class Services:
 def services(monkeypatch: pytest.MonkeyPatch) -> Services:
     fake = Services()
     for name in ("generation_pipeline", "inbox_ingest", "inbox_writeback", "webhook_dispatcher"):
-        monkeypatch.setattr(wiring, name, lambda: fake)
+        monkeypatch.setattr(workers, name, lambda: fake)
     return fake
 
 
@@ -210,7 +210,7 @@ def test_a_bus_event_with_an_unexpected_detail_fails_with_the_code(
                 raise MalformedMessage(f"{message.detail_type} event {message.id} has an unexpected detail")
             return DispatchResult.DELIVERED
 
-    monkeypatch.setattr(wiring, "webhook_dispatcher", Dispatcher)
+    monkeypatch.setattr(workers, "webhook_dispatcher", Dispatcher)
     body = json.dumps(
         {
             "id": "e1",
@@ -249,7 +249,7 @@ def test_the_sweeper_refuses_an_event_that_is_not_a_schedule(monkeypatch: pytest
     def no_sweep() -> Any:
         raise AssertionError("swept on an event that is not a schedule's")
 
-    monkeypatch.setattr(wiring, "stale_design_sweeper", no_sweep)
+    monkeypatch.setattr(workers, "stale_design_sweeper", no_sweep)
     with pytest.raises(MalformedMessage):
         sweeper({"Records": [{"body": "{}"}]}, lambda_context())
 

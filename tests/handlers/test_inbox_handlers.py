@@ -9,10 +9,10 @@ import boto3
 
 from functions.ingest.handler import handler as ingest
 from functions.writeback.handler import handler as writeback
+from shared import bootstrap
 from shared.domain.design import Brief, Design, InboxObject, Origin, SourceImage
 from shared.domain.events import design_event
 from shared.domain.status import DesignStatus
-from shared.services import wiring
 from tests.conftest import room_photo
 from tests.handlers.events import (
     eventbridge_status_event,
@@ -44,7 +44,7 @@ def test_ingest_creates_designs_skips_test_events_and_fails_only_malformed_recor
     response = ingest({"Records": records}, lambda_context("roomcraft-ingest"))
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
-    designs, _ = wiring.design_service().list(TENANT, limit=10, cursor=None)
+    designs, _ = bootstrap.design_service().list(TENANT, limit=10, cursor=None)
     assert [(d.origin, d.source.inbox.key if d.source.inbox else None) for d in designs] == [(Origin.S3, key)]
 
 
@@ -52,7 +52,7 @@ def test_writeback_ignores_api_designs_and_fails_malformed_records(aws: dict[str
     from shared.adapters.dynamodb import DesignRepository
     from shared.settings import get_settings
 
-    now = wiring.design_service()._clock()
+    now = bootstrap.design_service()._clock()
     api_design = Design(
         design_id="dsn_API",
         tenant_id=TENANT,

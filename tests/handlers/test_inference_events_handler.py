@@ -13,10 +13,10 @@ from moto.sagemakerruntime.models import sagemakerruntime_backends
 
 from functions.inference_events.handler import handler as inference_events
 from functions.worker.handler import handler as worker
+from shared import bootstrap
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
 from shared.providers.sagemaker import ContainerResponse
-from shared.services import wiring
 from shared.services.designs import DesignRequest
 from tests.conftest import room_photo
 from tests.fakes.replicate_server import png
@@ -28,7 +28,7 @@ def sagemaker_async(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any
     monkeypatch.setenv("ROOMCRAFT_PROVIDER", "sagemaker")
     monkeypatch.setenv("ROOMCRAFT_SAGEMAKER_ENDPOINT", "roomcraft-staging")
     monkeypatch.setenv("ROOMCRAFT_SAGEMAKER_MODE", "async")
-    wiring.reset()
+    bootstrap.reset()
     backend = sagemakerruntime_backends["123456789012"]["us-east-1"]
     backend.async_results_queue.clear()
     return backend
@@ -66,7 +66,7 @@ def test_an_async_design_waits_then_completes_on_the_sns_notification(
     sagemaker_async.async_results_queue.append(
         (False, ContainerResponse(images=images, inference_seconds=6.0).model_dump_json())
     )
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     slot = service.create_upload("tnt_default", content_type="image/jpeg")
     boto3.client("s3").put_object(
         Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()
@@ -95,7 +95,7 @@ def test_an_async_design_waits_then_completes_on_the_sns_notification(
 def test_a_failed_notification_fails_the_design_with_sagemakers_reason(
     aws: dict[str, Any], sagemaker_async: Any
 ) -> None:
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     slot = service.create_upload("tnt_default", content_type="image/jpeg")
     boto3.client("s3").put_object(
         Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from shared import bootstrap
 from shared.api.app import create_app
 from tests.handlers.api import Answer, call, new_tenant, uploaded
 
@@ -164,7 +165,7 @@ MATRIX: dict[tuple[str, str], tuple[Probe, Check]] = {
 
 def routes() -> set[tuple[str, str]]:
     """Every operation of the app, from its OpenAPI document (included routers and all)."""
-    paths = create_app().openapi()["paths"]
+    paths = create_app(bootstrap.api_services()).openapi()["paths"]
     return {(method.upper(), path) for path, item in paths.items() for method in item}
 
 

@@ -12,12 +12,12 @@ import pytest
 
 from functions.api.handler import handler as api_handler
 from functions.dispatcher.handler import handler as dispatcher_handler
+from shared import bootstrap
 from shared.adapters.eventbridge import StatusEventBus
 from shared.domain.design import Brief, Design, SourceImage
 from shared.domain.events import design_event
 from shared.domain.status import DesignStatus
 from shared.domain.webhooks import DEFAULT_CHANNEL
-from shared.services import wiring
 from tests.handlers.events import http_api_event, lambda_context, sqs_record
 from tests.webhook_receiver import receiving
 
@@ -136,11 +136,11 @@ def test_dispatcher_fans_out_a_real_bus_event_then_delivers_and_reports_bad_reco
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROOMCRAFT_ALLOW_LOOPBACK_URLS", "true")
-    wiring.reset()
+    bootstrap.reset()
     sqs = boto3.client("sqs")
     queue = aws["ROOMCRAFT_WEBHOOK_QUEUE_URL"]
     with receiving() as receiver:
-        _, secret = wiring.webhook_endpoints().create("tnt_default", url=receiver.url)
+        _, secret = bootstrap.webhook_endpoints().create("tnt_default", url=receiver.url)
         design = Design(
             design_id="dsn_h1",
             tenant_id="tnt_default",
@@ -170,7 +170,7 @@ def test_dispatcher_fans_out_a_real_bus_event_then_delivers_and_reports_bad_reco
         assert request.verify(secret)["type"] == "design.queued"
 
         # The records of one batch are delivered at the same time, not one after the other.
-        wiring.webhook_endpoints().create("tnt_default", url=receiver.url + "/second")
+        bootstrap.webhook_endpoints().create("tnt_default", url=receiver.url + "/second")
         StatusEventBus(aws["ROOMCRAFT_EVENT_BUS_NAME"]).publish(
             design_event(design.transition(DesignStatus.PREPARING, now=design_now()), DesignStatus.QUEUED)
         )

@@ -7,15 +7,16 @@ from typing import Any
 import boto3
 
 from functions.worker.handler import handler
+from shared import bootstrap
+from shared.bootstrap import workers
 from shared.domain.messages import GenerationMessage
-from shared.services import wiring
 from shared.services.designs import DesignRequest
 from tests.conftest import room_photo
 from tests.handlers.events import lambda_context, sqs_record
 
 
 def create_design(aws: dict[str, Any], photo: bytes) -> str:
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     slot = service.create_upload("tnt_default", content_type="image/jpeg")
     boto3.client("s3").put_object(Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=photo)
     request = DesignRequest(upload_id=slot.upload.upload_id, room_type="bedroom", style="japandi", seed=1)
@@ -38,7 +39,7 @@ def test_batch_with_a_malformed_message_fails_only_that_item(aws: dict[str, Any]
     ]
     response = handler({"Records": records}, lambda_context("roomcraft-worker", timeout=120))
     assert {item["itemIdentifier"] for item in response["batchItemFailures"]} == {"m-malformed", "m-garbage"}
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     assert service.get("tnt_default", good).status == "succeeded"
     failed = service.get("tnt_default", bad_photo)
     assert failed.status == "failed"
@@ -53,7 +54,7 @@ def test_redelivered_record_is_acknowledged_without_new_work(aws: dict[str, Any]
     again = handler({"Records": [sqs_record(body, receive_count=2)]}, lambda_context("roomcraft-worker"))
     assert first["batchItemFailures"] == []
     assert again["batchItemFailures"] == []
-    assert wiring.design_service().get("tnt_default", design_id).version == 5
+    assert bootstrap.design_service().get("tnt_default", design_id).version == 5
 
 
 def test_concurrent_invocations_keep_their_own_batch_results(monkeypatch: Any) -> None:
@@ -76,7 +77,7 @@ def test_concurrent_invocations_keep_their_own_batch_results(monkeypatch: Any) -
                 raise DesignBusy("held by another worker")
             return RunResult.SUCCEEDED
 
-    monkeypatch.setattr(wiring, "generation_pipeline", Pipeline)
+    monkeypatch.setattr(workers, "generation_pipeline", Pipeline)
     responses: dict[str, Any] = {}
 
     def invoke(*design_ids: str) -> None:

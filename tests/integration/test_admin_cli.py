@@ -8,8 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
+from shared import bootstrap
+from shared.bootstrap import workers
 from shared.cli import main
-from shared.services import wiring
 from shared.services.tenancy import Authenticator
 
 ROLE_POLICY = {
@@ -75,8 +76,8 @@ def test_tenants_and_keys_through_the_stacks_api_function(
     assert "api_key" not in listed[0]
     for name, value in aws.items():
         monkeypatch.setenv(name, value)
-    wiring.reset()
-    auth: Authenticator = wiring.authenticator()
+    bootstrap.reset()
+    auth: Authenticator = bootstrap.authenticator()
     assert auth.authenticate(key["api_key"]).tenant_id == "tnt_acme"
     revoked = admin(capsys, "--stack", "roomcraft-prod", "key", "revoke", key["key_id"])
     assert revoked["revoked_at"] is not None
@@ -102,7 +103,7 @@ def test_redrive_moves_dead_letters_back_to_their_queue(
     from shared.services.designs import DesignRequest
     from tests.conftest import room_photo
 
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     slot = service.create_upload("tnt_default", content_type="image/jpeg")
     boto3.client("s3").put_object(
         Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()
@@ -135,9 +136,9 @@ def test_redrive_moves_dead_letters_back_to_their_queue(
     assert GenerationMessage.model_validate_json(message["Body"]).design_id == design.design_id
     assert admin(capsys, "--function", "roomcraft-prod-worker", "redrive")["moved"] == 0
     monkeypatch.setenv("ROOMCRAFT_GENERATE_QUEUE_URL", queue)
-    wiring.reset()
-    wiring.generation_pipeline().run(GenerationMessage.model_validate_json(message["Body"]))
-    assert wiring.design_service().get("tnt_default", design.design_id).status is DesignStatus.SUCCEEDED
+    bootstrap.reset()
+    workers.generation_pipeline().run(GenerationMessage.model_validate_json(message["Body"]))
+    assert bootstrap.design_service().get("tnt_default", design.design_id).status is DesignStatus.SUCCEEDED
 
 
 def test_redrive_without_a_queue_to_find_says_so(

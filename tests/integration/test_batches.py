@@ -10,12 +10,14 @@ from typing import Any
 import boto3
 import pytest
 
+from shared import bootstrap
 from shared.adapters.dynamodb import DesignRepository
 from shared.adapters.dynamodb_batches import BatchRepository
 from shared.adapters.dynamodb_tenancy import UsageCounterTable
 from shared.adapters.eventbridge import StatusEventBus
 from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import ImageUrlFetcher
+from shared.bootstrap import workers
 from shared.domain.batches import BatchEventDetail
 from shared.domain.errors import DailyQuotaExceeded, ProviderUnavailable, UnknownStyle
 from shared.domain.messages import GenerationMessage
@@ -23,7 +25,6 @@ from shared.domain.quotas import GLOBAL_SCOPE, design_window
 from shared.domain.status import DesignStatus
 from shared.domain.tenants import Limits
 from shared.providers.base import GenerationRequest
-from shared.services import wiring
 from shared.services.batches import BatchCompletion, BatchRequest
 from shared.services.designs import DesignRequest
 from shared.services.generation import GenerationPipeline, RunResult
@@ -48,12 +49,12 @@ class RecordingSink:
 
 @pytest.fixture
 def tenant(aws: dict[str, Any]) -> str:
-    wiring.tenant_admin().create_tenant("Acme", tenant_id="tnt_acme", limits=Limits(daily_designs=20))
+    bootstrap.tenant_admin().create_tenant("Acme", tenant_id="tnt_acme", limits=Limits(daily_designs=20))
     return "tnt_acme"
 
 
 def upload(tenant_id: str, data: bytes | None = None) -> str:
-    slot = wiring.design_service().create_upload(tenant_id, content_type="image/jpeg")
+    slot = bootstrap.design_service().create_upload(tenant_id, content_type="image/jpeg")
     Bucket(get_settings().uploads_bucket).write(
         slot.upload.key, data or room_photo(), content_type="image/jpeg"
     )
@@ -74,12 +75,14 @@ def one_photo_three_styles(upload_id: str) -> BatchRequest:
 
 
 def test_a_batch_creates_its_designs_and_takes_their_units_together(tenant: str) -> None:
-    state = wiring.batch_service().create(tenant, one_photo_three_styles(upload(tenant)), request_id="req_1")
+    state = bootstrap.batch_service().create(
+        tenant, one_photo_three_styles(upload(tenant)), request_id="req_1"
+    )
     assert state.batch.batch_id.startswith("bat_")
     assert [d.brief.style for d in state.designs] == ["japandi", "coastal", "industrial"]
     assert all(d.batch_id == state.batch.batch_id for d in state.designs)
     assert used_today(tenant) == 3
-    again = wiring.batch_service().get(tenant, state.batch.batch_id)
+    again = bootstrap.batch_service().get(tenant, state.batch.batch_id)
     assert [d.design_id for d in again.designs] == list(state.batch.design_ids)
     assert again.progress.counts == {DesignStatus.QUEUED: 3}
     assert again.progress.eta is not None
@@ -93,7 +96,7 @@ def test_an_invalid_item_creates_nothing(tenant: str) -> None:
         }
     )
     with pytest.raises(UnknownStyle) as caught:
-        wiring.batch_service().create(tenant, request)
+        bootstrap.batch_service().create(tenant, request)
     assert caught.value.details["item"] == 1
     assert caught.value.message.startswith("designs[1]: ")
     assert used_today(tenant) == 0
@@ -102,17 +105,17 @@ def test_an_invalid_item_creates_nothing(tenant: str) -> None:
 
 def test_a_batch_larger_than_the_remaining_quota_creates_nothing(tenant: str) -> None:
     upload_id = upload(tenant)
-    wiring.metering().consume_designs(
+    bootstrap.metering().consume_designs(
         tenant, 18, at=__import__("datetime").datetime.now(__import__("datetime").UTC)
     )
     with pytest.raises(DailyQuotaExceeded):
-        wiring.batch_service().create(tenant, one_photo_three_styles(upload_id))
+        bootstrap.batch_service().create(tenant, one_photo_three_styles(upload_id))
     assert used_today(tenant) == 18
     assert DesignRepository(get_settings()).list(tenant, limit=10, cursor=None)[0] == []
 
 
 def test_outcomes_are_counted_once_and_completion_is_announced_once(tenant: str) -> None:
-    state = wiring.batch_service().create(tenant, one_photo_three_styles(upload(tenant)))
+    state = bootstrap.batch_service().create(tenant, one_photo_three_styles(upload(tenant)))
     sink = RecordingSink()
     completion = BatchCompletion(batches=BatchRepository(get_settings()), events=sink)
     finished = [
@@ -143,7 +146,7 @@ def test_outcomes_are_counted_once_and_completion_is_announced_once(tenant: str)
 
 
 def test_a_refused_event_is_announced_by_the_next_settle_call(tenant: str) -> None:
-    state = wiring.batch_service().create(tenant, one_photo_three_styles(upload(tenant)))
+    state = bootstrap.batch_service().create(tenant, one_photo_three_styles(upload(tenant)))
     sink = RecordingSink(fail_first=1)
     completion = BatchCompletion(batches=BatchRepository(get_settings()), events=sink)
     done = [d.model_copy(update={"status": DesignStatus.SUCCEEDED}) for d in state.designs]
@@ -159,7 +162,7 @@ def test_a_refused_event_is_announced_by_the_next_settle_call(tenant: str) -> No
 def test_a_design_that_is_not_in_a_batch_is_ignored(tenant: str) -> None:
     sink = RecordingSink()
     completion = BatchCompletion(batches=BatchRepository(get_settings()), events=sink)
-    design = wiring.design_service().create(
+    design = bootstrap.design_service().create(
         tenant, DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="japandi")
     )
     completion.record(design.model_copy(update={"status": DesignStatus.SUCCEEDED}))
@@ -177,22 +180,22 @@ class Unavailable:
 def pipeline(provider: Any = None) -> GenerationPipeline:
     """The worker's pipeline as wired, or with ``provider`` standing in for every provider."""
     if provider is None:
-        return wiring.generation_pipeline()
+        return workers.generation_pipeline()
     settings = get_settings()
     return GenerationPipeline(
         settings=settings,
         designs=DesignRepository(settings),
         work_bucket=Bucket(settings.uploads_bucket),
-        outputs=wiring.outputs_bucket(),
+        outputs=bootstrap.outputs_bucket(),
         events=StatusEventBus(settings.event_bus_name),
         fetcher=ImageUrlFetcher(timeout=1.0, deadline=5.0),
         providers=lambda name: provider,
-        on_terminal=wiring.settlement().settle,
+        on_terminal=bootstrap.settlement().settle,
     )
 
 
 def test_a_provider_outage_gives_the_unit_back_once(tenant: str) -> None:
-    design = wiring.design_service().create(
+    design = bootstrap.design_service().create(
         tenant, DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="japandi")
     )
     assert (used_today(tenant), used_today(GLOBAL_SCOPE)) == (1, 1)
@@ -203,7 +206,7 @@ def test_a_provider_outage_gives_the_unit_back_once(tenant: str) -> None:
         worker.run(message, receive_count=1)  # retried first: no refund yet
     assert used_today(tenant) == 1
     assert worker.run(message, receive_count=last) is RunResult.FAILED
-    error = wiring.design_service().get(tenant, design.design_id).error
+    error = bootstrap.design_service().get(tenant, design.design_id).error
     assert error is not None
     assert error.code == "provider_unavailable"
     assert (used_today(tenant), used_today(GLOBAL_SCOPE)) == (0, 0)
@@ -212,13 +215,13 @@ def test_a_provider_outage_gives_the_unit_back_once(tenant: str) -> None:
 
 
 def test_a_bad_photo_keeps_its_unit(tenant: str) -> None:
-    design = wiring.design_service().create(
+    design = bootstrap.design_service().create(
         tenant,
         DesignRequest(upload_id=upload(tenant, b"not a photo"), room_type="bedroom", style="japandi"),
     )
     result = pipeline().run(GenerationMessage(tenant_id=tenant, design_id=design.design_id))
     assert result is RunResult.FAILED
-    error = wiring.design_service().get(tenant, design.design_id).error
+    error = bootstrap.design_service().get(tenant, design.design_id).error
     assert error is not None
     assert error.code == "image_unsupported_type"
     assert used_today(tenant) == 1
@@ -239,13 +242,13 @@ def batch_events(aws: dict[str, Any]) -> str:
 
 
 def test_the_worker_completes_a_batch_and_the_bus_carries_one_event(tenant: str, batch_events: str) -> None:
-    state = wiring.batch_service().create(tenant, one_photo_three_styles(upload(tenant)))
+    state = bootstrap.batch_service().create(tenant, one_photo_three_styles(upload(tenant)))
     worker = pipeline()
     for design in state.designs:
         assert (
             worker.run(GenerationMessage(tenant_id=tenant, design_id=design.design_id)) is RunResult.SUCCEEDED
         )
-    assert wiring.batch_service().get(tenant, state.batch.batch_id).progress.completed
+    assert bootstrap.batch_service().get(tenant, state.batch.batch_id).progress.completed
     messages = boto3.client("sqs").receive_message(QueueUrl=batch_events, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 1
     event = json.loads(messages[0]["Body"])
@@ -260,12 +263,12 @@ def test_an_open_batch_completes_when_its_designs_so_far_are_done_and_again_when
     """An inbox drop's batch: designs join one by one, may finish before they have joined."""
     sink = RecordingSink()
     completion = BatchCompletion(batches=BatchRepository(get_settings()), events=sink)
-    first = wiring.design_service().create(
+    first = bootstrap.design_service().create(
         tenant,
         DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="japandi"),
         batch_id="bat_DROP",
     )
-    second = wiring.design_service().create(
+    second = bootstrap.design_service().create(
         tenant,
         DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="coastal"),
         batch_id="bat_DROP",
@@ -279,11 +282,11 @@ def test_an_open_batch_completes_when_its_designs_so_far_are_done_and_again_when
     assert [(e.event_id, e.total, e.succeeded, e.failed) for e in sink.events] == [
         ("bat_DROP.completed.2", 2, 1, 1)
     ]
-    state = wiring.batch_service().get(tenant, "bat_DROP")
+    state = bootstrap.batch_service().get(tenant, "bat_DROP")
     assert state.batch.origin == "s3"
     assert sorted(state.batch.design_ids) == sorted([first.design_id, second.design_id])
     # A photo dropped later into the same folder and hour reopens the batch.
-    third = wiring.design_service().create(
+    third = bootstrap.design_service().create(
         tenant,
         DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="art_deco"),
         batch_id="bat_DROP",
@@ -297,7 +300,7 @@ def test_a_batch_that_grows_while_being_completed_is_not_announced_early(tenant:
     repository = BatchRepository(get_settings())
     sink = RecordingSink()
     completion = BatchCompletion(batches=repository, events=sink)
-    design = wiring.design_service().create(
+    design = bootstrap.design_service().create(
         tenant,
         DesignRequest(upload_id=upload(tenant), room_type="bedroom", style="japandi"),
         batch_id="bat_RACE",

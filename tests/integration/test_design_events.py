@@ -7,11 +7,12 @@ from typing import Any
 import boto3
 import pytest
 
+from shared import bootstrap
 from shared.adapters.eventbridge import EventPublishFailed
+from shared.bootstrap import workers
 from shared.domain.events import DesignEventDetail, stored_status_event
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
-from shared.services import wiring
 from shared.services.designs import DesignRequest
 from tests.conftest import room_photo
 
@@ -31,7 +32,7 @@ class EventBridgeRefusesOnce:
 
 
 def queued_design(aws: dict[str, Any]) -> str:
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     slot = service.create_upload(TENANT, content_type="image/jpeg")
     boto3.client("s3").put_object(
         Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()
@@ -41,7 +42,7 @@ def queued_design(aws: dict[str, Any]) -> str:
 
 
 def test_the_queued_event_is_stored_with_the_new_design(aws: dict[str, Any]) -> None:
-    design = wiring.design_service().get(TENANT, queued_design(aws))
+    design = bootstrap.design_service().get(TENANT, queued_design(aws))
     event = stored_status_event(design)
     assert event is not None
     assert (event.status, event.previous_status, event.event_id) == (
@@ -55,7 +56,7 @@ def test_a_cancel_whose_event_was_lost_sends_it_when_the_client_retries(
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     design_id = queued_design(aws)
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     events = EventBridgeRefusesOnce(DesignStatus.CANCELED)
     monkeypatch.setattr(service, "_events", events)
     with pytest.raises(EventPublishFailed):
@@ -72,7 +73,7 @@ def test_a_cancel_whose_event_was_lost_sends_it_when_the_client_retries(
 def test_a_design_whose_queued_event_was_refused_is_accepted_and_the_worker_announces_it(
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     refused = EventBridgeRefusesOnce(DesignStatus.QUEUED)
     monkeypatch.setattr(service, "_events", refused)
     design_id = queued_design(aws)  # no exception: a 500 here would make clients create it twice
@@ -88,7 +89,7 @@ def test_a_design_whose_queued_event_was_refused_is_accepted_and_the_worker_anno
     assert [(m.design_id, m.announce) for m in sent] == [(design_id, False), (design_id, True)]
     message = sent[1]
 
-    pipeline = wiring.generation_pipeline()
+    pipeline = workers.generation_pipeline()
     worker_events = EventBridgeRefusesOnce(DesignStatus.CANCELED)  # refuses nothing here
     monkeypatch.setattr(pipeline, "_events", worker_events)
     pipeline.run(message)

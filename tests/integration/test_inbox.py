@@ -11,13 +11,14 @@ import boto3
 import pytest
 from pydantic import ValidationError
 
+from shared import bootstrap
+from shared.bootstrap import workers
 from shared.domain.design import Design, Origin
 from shared.domain.inbox import DroppedObject, InboxPath, IngestRecord, IngestStatus
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
 from shared.domain.tenants import Limits
 from shared.inbound import dropped_objects
-from shared.services import wiring
 from shared.services.ingest import IngestOutcome
 from shared.services.writeback import WritebackOutcome
 from tests.conftest import room_photo
@@ -62,7 +63,7 @@ class Inbox:
         return json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def designs(self) -> list[Design]:
-        found, _ = wiring.design_service().list(self.tenant, limit=100, cursor=None)
+        found, _ = bootstrap.design_service().list(self.tenant, limit=100, cursor=None)
         return found
 
 
@@ -82,7 +83,7 @@ def cloud() -> Iterator[Inbox]:
         patch.setenv("ROOMCRAFT_CDN_BASE_URL", "https://cdn.example.test")
         patch.setenv("ROOMCRAFT_GLOBAL_DAILY_DESIGN_CAP", "10000")
         patch.delenv("ROOMCRAFT_AWS_ENDPOINT_URL", raising=False)
-        wiring.reset()
+        bootstrap.reset()
         sqs = boto3.client("sqs")
         # The queue's settle delay is for real drops; here the tests read the queue themselves.
         sqs.set_queue_attributes(QueueUrl=env["ROOMCRAFT_INGEST_QUEUE_URL"], Attributes={"DelaySeconds": "0"})
@@ -93,17 +94,17 @@ def cloud() -> Iterator[Inbox]:
             s3=boto3.client("s3"),
             sqs=sqs,
         )
-    wiring.reset()
+    bootstrap.reset()
 
 
 @pytest.fixture
 def inbox(cloud: Inbox, request: pytest.FixtureRequest) -> Iterator[Inbox]:
     cloud.tenant = "tnt_" + request.node.name[5:40].replace("[", "_").replace("]", "")
-    wiring.tenant_admin().ensure_tenant(cloud.tenant, name="inbox test", limits=Limits(daily_designs=1000))
+    bootstrap.tenant_admin().ensure_tenant(cloud.tenant, name="inbox test", limits=Limits(daily_designs=1000))
     cloud.notifications()
     cloud.notifications(cloud.writeback_url)
     yield cloud
-    wiring.reset()
+    bootstrap.reset()
 
 
 def test_s3_sends_a_test_event_first_and_it_is_ignored(inbox: Inbox) -> None:
@@ -134,7 +135,7 @@ def test_duplicated_and_reordered_notifications_make_exactly_one_design_each(inb
         inbox.drop(f"dup/room-{n}.jpg", room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"})
     dropped = inbox.dropped()
     assert len(dropped) == 3
-    ingest = wiring.inbox_ingest()
+    ingest = workers.inbox_ingest()
     outcomes = [ingest.ingest(item) for item in [*dropped, *reversed(dropped), dropped[1]]]
     assert outcomes.count(IngestOutcome.CREATED) == 3
     assert outcomes.count(IngestOutcome.DUPLICATE) == 4
@@ -153,25 +154,25 @@ def test_a_drop_appears_as_a_batch_and_is_announced_when_its_designs_are_done(in
             f"listing/room-{n}.jpg", room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"}
         )
     for item in inbox.dropped():
-        wiring.inbox_ingest().ingest(item)
+        workers.inbox_ingest().ingest(item)
     made = inbox.designs()
     (batch_id,) = {d.batch_id for d in made}
     assert batch_id is not None
-    batch = wiring.batch_service().get(inbox.tenant, batch_id)
+    batch = bootstrap.batch_service().get(inbox.tenant, batch_id)
     assert sorted(batch.batch.design_ids) == sorted(d.design_id for d in made)
     assert batch.batch.origin == "s3"
     for design in made:
         message = GenerationMessage(tenant_id=inbox.tenant, design_id=design.design_id)
-        assert wiring.generation_pipeline().run(message) is RunResult.SUCCEEDED
-    assert wiring.batch_service().get(inbox.tenant, batch_id).progress.completed
+        assert workers.generation_pipeline().run(message) is RunResult.SUCCEEDED
+    assert bootstrap.batch_service().get(inbox.tenant, batch_id).progress.completed
 
 
 def test_a_drop_past_the_daily_quota_is_reported_and_may_be_dropped_again(inbox: Inbox) -> None:
-    wiring.tenant_admin().update_tenant(inbox.tenant, daily_designs=1)
+    bootstrap.tenant_admin().update_tenant(inbox.tenant, daily_designs=1)
     for n in range(2):
         inbox.drop(f"quota/room-{n}.jpg", room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"})
     dropped = inbox.dropped()
-    outcomes = [wiring.inbox_ingest().ingest(item) for item in dropped]
+    outcomes = [workers.inbox_ingest().ingest(item) for item in dropped]
     assert outcomes.count(IngestOutcome.CREATED) == outcomes.count(IngestOutcome.REJECTED) == 1
     refused = dropped[outcomes.index(IngestOutcome.REJECTED)].key.removeprefix(f"inbox/{inbox.tenant}/")
     report = inbox.json(f"outbox/{inbox.tenant}/{refused}.error.json")
@@ -189,7 +190,7 @@ def test_a_delivery_that_died_after_claiming_is_finished_by_the_next_with_the_sa
     inbox.drop("crash/room.jpg", room_photo(400, 300), {"room-type": "kitchen", "style": "industrial"})
     (dropped,) = inbox.dropped()
     etag = inbox.s3.head_object(Bucket=inbox.bucket, Key=dropped.key)["ETag"].strip('"')
-    now = wiring.design_service()._clock()
+    now = bootstrap.design_service()._clock()
     claimed = IngestRecord(
         ingest_key=dropped.ingest_key(etag),
         tenant_id=inbox.tenant,
@@ -203,15 +204,15 @@ def test_a_delivery_that_died_after_claiming_is_finished_by_the_next_with_the_sa
     )
     IngestRepository(get_settings()).claim(claimed)
 
-    assert wiring.inbox_ingest().ingest(dropped) is IngestOutcome.CREATED
-    assert wiring.inbox_ingest().ingest(dropped) is IngestOutcome.DUPLICATE
+    assert workers.inbox_ingest().ingest(dropped) is IngestOutcome.CREATED
+    assert workers.inbox_ingest().ingest(dropped) is IngestOutcome.DUPLICATE
     assert [(d.design_id, d.batch_id) for d in inbox.designs()] == [("dsn_CLAIMEDBYADEADDELIVERY0", "bat_X")]
 
 
 def test_a_delivery_that_died_after_creating_the_design_does_not_make_a_second(inbox: Inbox) -> None:
     inbox.drop("crash2/room.jpg", room_photo(400, 300), {"room-type": "kitchen", "style": "industrial"})
     (dropped,) = inbox.dropped()
-    ingest = wiring.inbox_ingest()
+    ingest = workers.inbox_ingest()
     # Two concurrent deliveries both pass the claim (the second finds it CLAIMED, not done):
     # simulated by resetting the record to CLAIMED after the first one finished.
     assert ingest.ingest(dropped) is IngestOutcome.CREATED
@@ -229,7 +230,7 @@ def test_an_overwritten_photo_makes_one_design_for_the_latest_bytes(inbox: Inbox
     inbox.drop("over/room.jpg", room_photo(400, 300), options)
     key = inbox.drop("over/room.jpg", room_photo(400, 300, colour=(90, 90, 200)), options)
     first, second = inbox.dropped()
-    ingest = wiring.inbox_ingest()
+    ingest = workers.inbox_ingest()
     # Out of order: the newer notification first, then the older one, which is stale now.
     assert ingest.ingest(second) is IngestOutcome.CREATED
     assert ingest.ingest(first) is IngestOutcome.STALE
@@ -243,7 +244,7 @@ def test_options_files_hidden_files_and_folder_markers_are_never_designs(inbox: 
     inbox.drop("cfg/room.json", b'{"room_type": "bedroom"}')
     inbox.drop("cfg/.DS_Store", b"\x00\x00\x00\x01Bud1")
     inbox.drop("cfg/", b"")
-    outcomes = {wiring.inbox_ingest().ingest(d) for d in inbox.dropped()}
+    outcomes = {workers.inbox_ingest().ingest(d) for d in inbox.dropped()}
     assert outcomes == {IngestOutcome.IGNORED}
     assert inbox.designs() == []
 
@@ -262,7 +263,7 @@ def test_options_come_from_metadata_then_sidecar_then_the_nearest_roomcraft_json
     inbox.drop("agency/house-2/c.jpg", room_photo(400, 300))
     inbox.drop("elsewhere/d.jpg", room_photo(400, 300))
     for item in inbox.dropped():
-        wiring.inbox_ingest().ingest(item)
+        workers.inbox_ingest().ingest(item)
     by_name = {
         InboxPath.parse(d.source.inbox.key).name: d for d in inbox.designs() if d.source.inbox is not None
     }
@@ -298,12 +299,12 @@ def test_refused_photos_get_an_error_report_and_are_quarantined(
     inbox: Inbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROOMCRAFT_MAX_UPLOAD_BYTES", "20000")
-    wiring.reset()
+    bootstrap.reset()
     for path, (body, metadata, _) in REFUSED.items():
         options = {"room-type": "bedroom", "style": "japandi", **metadata}
         inbox.drop(path, room_photo(400, 300) if body is None else body, options)
     dropped = inbox.dropped()
-    assert [wiring.inbox_ingest().ingest(d) for d in dropped] == [IngestOutcome.REJECTED] * len(REFUSED)
+    assert [workers.inbox_ingest().ingest(d) for d in dropped] == [IngestOutcome.REJECTED] * len(REFUSED)
     for path, (_, _, code) in REFUSED.items():
         report = inbox.json(f"outbox/{inbox.tenant}/{path}.error.json")
         assert (report["code"], report["stage"]) == (code, "ingest"), path
@@ -314,7 +315,7 @@ def test_refused_photos_get_an_error_report_and_are_quarantined(
         assert inbox.exists(f"quarantine/{inbox.tenant}/{path}")
     assert inbox.designs() == []
     # Late duplicates find the originals gone, and do nothing more.
-    assert {wiring.inbox_ingest().ingest(d) for d in dropped} == {IngestOutcome.MISSING}
+    assert {workers.inbox_ingest().ingest(d) for d in dropped} == {IngestOutcome.MISSING}
 
 
 @pytest.mark.parametrize(
@@ -325,7 +326,7 @@ def test_a_key_the_outbox_cannot_repeat_is_quarantined_with_a_report(inbox: Inbo
     key = inbox.drop(path, room_photo(400, 300), {"room-type": "bedroom", "style": "japandi"})
     dropped = [d for d in inbox.dropped() if d.key == key]
     assert dropped, "S3 notified the key as written"
-    assert wiring.inbox_ingest().ingest(dropped[0]) is IngestOutcome.REJECTED
+    assert workers.inbox_ingest().ingest(dropped[0]) is IngestOutcome.REJECTED
     assert not inbox.exists(key)
     refused = [
         item["Key"]
@@ -340,7 +341,7 @@ def test_a_key_the_outbox_cannot_repeat_is_quarantined_with_a_report(inbox: Inbo
     assert report["quarantine_key"] in refused
     assert inbox.s3.get_object(Bucket=inbox.bucket, Key=report["quarantine_key"])["Body"].read()
     assert inbox.designs() == []
-    assert wiring.inbox_ingest().ingest(dropped[0]) is IngestOutcome.MISSING  # a late duplicate
+    assert workers.inbox_ingest().ingest(dropped[0]) is IngestOutcome.MISSING  # a late duplicate
     inbox.s3.delete_objects(Bucket=inbox.bucket, Delete={"Objects": [{"Key": k} for k in refused]})
 
 
@@ -348,7 +349,7 @@ def test_a_bad_roomcraft_json_refuses_the_photos_under_it_with_its_name(inbox: I
     inbox.drop("lot/roomcraft.json", b'{"style": "japandi", "room_type": "bedroom", "colour": "red"}')
     inbox.drop("lot/x.jpg", room_photo(400, 300))
     for item in inbox.dropped():
-        wiring.inbox_ingest().ingest(item)
+        workers.inbox_ingest().ingest(item)
     report = inbox.json(f"outbox/{inbox.tenant}/lot/x.jpg.error.json")
     assert report["code"] == "unknown_option"
     assert f"inbox/{inbox.tenant}/lot/roomcraft.json" in report["message"]
@@ -360,12 +361,12 @@ def test_a_rejected_photo_dropped_again_after_fixing_its_options_is_staged(inbox
     inbox.drop("retry/roomcraft.json", b'{"room_type": "bedroom", "style": "vaporwave"}')
     inbox.drop("retry/room.jpg", photo)
     (first,) = [d for d in inbox.dropped() if d.key.endswith(".jpg")]
-    assert wiring.inbox_ingest().ingest(first) is IngestOutcome.REJECTED
+    assert workers.inbox_ingest().ingest(first) is IngestOutcome.REJECTED
 
     inbox.drop("retry/roomcraft.json", b'{"room_type": "bedroom", "style": "japandi"}')
     inbox.drop("retry/room.jpg", photo)  # the same bytes, so the same ETag
     (again,) = [d for d in inbox.dropped() if d.key.endswith(".jpg")]
-    ingest = wiring.inbox_ingest()
+    ingest = workers.inbox_ingest()
     assert [ingest.ingest(d) for d in (again, again, first)] == [
         IngestOutcome.CREATED,
         IngestOutcome.DUPLICATE,
@@ -386,13 +387,13 @@ def test_keys_outside_a_tenant_inbox_are_ignored_and_garbage_is_malformed(inbox:
         size=1,
         event_time=dropped.event_time,
     )
-    assert wiring.inbox_ingest().ingest(odd) is IngestOutcome.IGNORED
+    assert workers.inbox_ingest().ingest(odd) is IngestOutcome.IGNORED
     with pytest.raises(ValidationError):
         dropped_objects('{"hello": "world"}')
 
 
 def run_worker(design: Design) -> None:
-    wiring.generation_pipeline().run(
+    workers.generation_pipeline().run(
         GenerationMessage(tenant_id=design.tenant_id, design_id=design.design_id)
     )
 
@@ -404,16 +405,16 @@ def test_a_finished_inbox_design_is_written_back_and_only_inbox_designs_reach_th
         "done/living.jpg", room_photo(400, 300), {"room-type": "living-room", "style": "scandinavian"}
     )
     (dropped,) = inbox.dropped()
-    wiring.inbox_ingest().ingest(dropped)
+    workers.inbox_ingest().ingest(dropped)
     (design,) = inbox.designs()
     run_worker(design)
-    assert wiring.design_service().get(inbox.tenant, design.design_id).status is DesignStatus.SUCCEEDED
+    assert bootstrap.design_service().get(inbox.tenant, design.design_id).status is DesignStatus.SUCCEEDED
 
     # The EventBridge rule routes the s3 design's terminal event, nothing else, to the queue.
     events = [json.loads(body) for body in inbox.notifications(inbox.writeback_url)]
     assert [(e["detail-type"], e["detail"]["origin"]) for e in events] == [("design.succeeded", "s3")]
 
-    assert wiring.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
+    assert workers.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
     manifest = inbox.json(f"outbox/{inbox.tenant}/done/living.jpg/manifest.json")
     assert manifest["design_id"] == design.design_id
     assert manifest["status"] == "succeeded"
@@ -427,17 +428,17 @@ def test_a_finished_inbox_design_is_written_back_and_only_inbox_designs_reach_th
         assert file["key"].startswith(f"outbox/{inbox.tenant}/done/living.jpg/0/")
     assert inbox.exists(key)  # a staged original stays in the inbox (until its lifecycle rule)
     # Redelivered: the same objects again, still one manifest.
-    assert wiring.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
+    assert workers.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
 
 
 def test_a_design_that_fails_on_the_photo_gets_an_error_report_and_quarantine(inbox: Inbox) -> None:
     truncated = room_photo(400, 300)[:1500]
     key = inbox.drop("fail/cut.jpg", truncated, {"room-type": "bedroom", "style": "japandi"})
     (dropped,) = inbox.dropped()
-    assert wiring.inbox_ingest().ingest(dropped) is IngestOutcome.CREATED  # the header looks fine
+    assert workers.inbox_ingest().ingest(dropped) is IngestOutcome.CREATED  # the header looks fine
     (design,) = inbox.designs()
     run_worker(design)
-    assert wiring.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
+    assert workers.inbox_writeback().write_back(inbox.tenant, design.design_id) is WritebackOutcome.WRITTEN
     report = inbox.json(f"outbox/{inbox.tenant}/fail/cut.jpg.error.json")
     assert (report["code"], report["stage"], report["design_id"]) == (
         "image_corrupt",
@@ -457,7 +458,7 @@ def test_a_design_that_fails_on_the_photo_gets_an_error_report_and_quarantine(in
 def test_api_designs_are_not_written_back(inbox: Inbox) -> None:
     from shared.domain.design import Brief, Design, SourceImage
 
-    now = wiring.design_service()._clock()
+    now = bootstrap.design_service()._clock()
     design = Design(
         design_id="dsn_API",
         tenant_id=inbox.tenant,
@@ -473,5 +474,5 @@ def test_api_designs_are_not_written_back(inbox: Inbox) -> None:
     from shared.settings import get_settings
 
     DesignRepository(get_settings()).create(design)
-    assert wiring.inbox_writeback().write_back(inbox.tenant, "dsn_API") is WritebackOutcome.IGNORED
-    assert wiring.inbox_writeback().write_back(inbox.tenant, "dsn_MISSING") is WritebackOutcome.IGNORED
+    assert workers.inbox_writeback().write_back(inbox.tenant, "dsn_API") is WritebackOutcome.IGNORED
+    assert workers.inbox_writeback().write_back(inbox.tenant, "dsn_MISSING") is WritebackOutcome.IGNORED

@@ -15,9 +15,10 @@ from typing import Any
 import boto3
 import pytest
 
+from shared import bootstrap
+from shared.bootstrap import workers
 from shared.cli import main
 from shared.inbound import dropped_objects
-from shared.services import wiring
 from shared.services.ingest import IngestOutcome
 from shared.settings import get_settings
 from tests.conftest import room_photo
@@ -30,14 +31,14 @@ OTHER = "tnt_rival"
 def inbox(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("ROOMCRAFT_INBOX_WRITER_CHECK", "enforce")  # as the stack sets it
     get_settings.cache_clear()
-    wiring.reset()
+    bootstrap.reset()
     sqs = boto3.client("sqs", region_name="us-east-1")
     queue = aws["ROOMCRAFT_INGEST_QUEUE_URL"]
     sqs.set_queue_attributes(QueueUrl=queue, Attributes={"DelaySeconds": "0"})
-    wiring.tenant_admin().ensure_tenant(OTHER, name="rival")
+    bootstrap.tenant_admin().ensure_tenant(OTHER, name="rival")
     yield {"bucket": aws["ROOMCRAFT_INBOX_BUCKET"], "queue": queue, "sqs": sqs, "s3": boto3.client("s3")}
     get_settings.cache_clear()
-    wiring.reset()
+    bootstrap.reset()
 
 
 def issue_writer_role(tenant: str, capsys: pytest.CaptureFixture[str]) -> str:
@@ -70,7 +71,7 @@ def drop(inbox: dict[str, Any], key: str, principal_id: str | None) -> str:
 
 def ingest(body: str) -> IngestOutcome:
     (dropped,) = dropped_objects(body)
-    return wiring.inbox_ingest().ingest(dropped)
+    return workers.inbox_ingest().ingest(dropped)
 
 
 def report(inbox: dict[str, Any], key: str) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def test_a_writer_not_registered_for_the_prefix_is_quarantined_with_a_report(
         Bucket=inbox["bucket"], Prefix=f"quarantine/{TENANT}/forged.jpg"
     )
     assert quarantined["KeyCount"] == 1
-    designs, _ = wiring.design_service().list(TENANT, limit=10, cursor=None)
+    designs, _ = bootstrap.design_service().list(TENANT, limit=10, cursor=None)
     assert designs == []
 
 
@@ -156,7 +157,7 @@ def test_without_the_check_the_local_cloud_keeps_working(
     """Locally (``roomcraft inbox drop``) the emulator's events name no writer: the check is off."""
     monkeypatch.setenv("ROOMCRAFT_INBOX_WRITER_CHECK", "off")
     get_settings.cache_clear()
-    wiring.reset()
+    bootstrap.reset()
     key = f"inbox/{TENANT}/local.jpg"
     body = drop(inbox, key, None)
     assert ingest(body) is IngestOutcome.CREATED, report(

@@ -10,17 +10,18 @@ from typing import Any
 import boto3
 import pytest
 
+from shared import bootstrap
 from shared.adapters.dynamodb import DesignRepository
 from shared.adapters.dynamodb_tenancy import UsageCounterTable
 from shared.adapters.eventbridge import EventPublishFailed
 from shared.adapters.sqs import GenerationQueue
+from shared.bootstrap import workers
 from shared.domain.design import Design
 from shared.domain.errors import DesignNotFound
 from shared.domain.events import DesignEventDetail
 from shared.domain.messages import GenerationMessage
 from shared.domain.quotas import GLOBAL_SCOPE, design_window
 from shared.domain.status import DesignStatus
-from shared.services import wiring
 from shared.services.designs import DesignRequest, DesignService
 from shared.services.sweeper import StaleDesignSweeper
 from shared.settings import get_settings
@@ -55,7 +56,7 @@ class Recorder:
 
 
 def upload(aws: dict[str, Any]) -> str:
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     slot = service.create_upload(TENANT, content_type="image/jpeg")
     boto3.client("s3").put_object(
         Bucket=aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()
@@ -89,7 +90,7 @@ def queued_messages(aws: dict[str, Any]) -> list[GenerationMessage]:
 def service_with(
     monkeypatch: pytest.MonkeyPatch, *, queue_fails: bool = False, events_fail: bool = False
 ) -> tuple[DesignService, list[str], Recorder, Recorder]:
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     order: list[str] = []
     queue = Recorder(order, "enqueue", service._queue, fail=queue_fails)
     events = Recorder(order, "publish", service._events, fail=events_fail)
@@ -144,7 +145,7 @@ def test_batch_designs_the_queue_refuses_are_removed_and_released(
 
     upload_id = upload(aws)
     before = used_today()
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     real = service._queue
     calls = {"n": 0}
 
@@ -160,7 +161,7 @@ def test_batch_designs_the_queue_refuses_are_removed_and_released(
         {"designs": [{"upload_id": upload_id, "room_type": "bedroom", "style": "japandi"}] * 3}
     )
     with pytest.raises(RuntimeError):
-        wiring.batch_service().create(TENANT, batch)
+        bootstrap.batch_service().create(TENANT, batch)
     designs, _ = service.list(TENANT, limit=50, cursor=None)
     assert len(designs) == 2  # the refused one is gone, the others go on
     assert used_today() == (before[0] + 2, before[1] + 2)
@@ -186,7 +187,7 @@ def sweeper(clock: Clock, published: list[DesignEventDetail], settled: list[Desi
 
     def settle(design: Design) -> None:
         settled.append(design)
-        wiring.settlement().settle(design)
+        bootstrap.settlement().settle(design)
 
     return StaleDesignSweeper(
         settings=settings,
@@ -202,7 +203,7 @@ def test_a_design_whose_message_was_lost_is_queued_again_then_failed_with_refund
     """The message never reached a worker (lost, or dead-lettered and never redriven)."""
     upload_id = upload(aws)
     before = used_today()
-    design = wiring.design_service().create(TENANT, request(upload_id))
+    design = bootstrap.design_service().create(TENANT, request(upload_id))
     assert used_today() == (before[0] + 1, before[1] + 1)
     queued_messages(aws)  # lost: no worker will see it
     deadline = timedelta(seconds=get_settings().design_deadline_seconds)
@@ -223,7 +224,7 @@ def test_a_design_whose_message_was_lost_is_queued_again_then_failed_with_refund
     clock.now += deadline
     report = sweep.sweep()
     assert report.failed == (design.design_id,)
-    stored = wiring.design_service().get(TENANT, design.design_id)
+    stored = bootstrap.design_service().get(TENANT, design.design_id)
     assert stored.status is DesignStatus.FAILED
     assert stored.error is not None
     assert stored.error.code == "design_stalled"
@@ -237,19 +238,19 @@ def test_a_design_whose_message_was_lost_is_queued_again_then_failed_with_refund
 
 def test_finished_designs_leave_the_open_index(aws: dict[str, Any]) -> None:
     upload_id = upload(aws)
-    design = wiring.design_service().create(TENANT, request(upload_id))
+    design = bootstrap.design_service().create(TENANT, request(upload_id))
     repository = DesignRepository(get_settings())
     assert repository.oldest_open_since() is not None
     for message in queued_messages(aws):
-        wiring.generation_pipeline().run(message)
-    assert wiring.design_service().get(TENANT, design.design_id).status is DesignStatus.SUCCEEDED
+        workers.generation_pipeline().run(message)
+    assert bootstrap.design_service().get(TENANT, design.design_id).status is DesignStatus.SUCCEEDED
     assert repository.oldest_open_since() is None
     assert repository.open_since_before(datetime.now(UTC) + timedelta(days=1), limit=10) == []
 
 
 def test_a_design_the_worker_finishes_after_the_requeue_is_not_failed(aws: dict[str, Any]) -> None:
     upload_id = upload(aws)
-    design = wiring.design_service().create(TENANT, request(upload_id))
+    design = bootstrap.design_service().create(TENANT, request(upload_id))
     queued_messages(aws)
     deadline = timedelta(seconds=get_settings().design_deadline_seconds)
     clock, published, settled = Clock(), [], []
@@ -257,10 +258,10 @@ def test_a_design_the_worker_finishes_after_the_requeue_is_not_failed(aws: dict[
     clock.now += deadline + timedelta(seconds=1)
     assert sweep.sweep().requeued == (design.design_id,)
     for message in queued_messages(aws):  # the requeued message reaches a worker this time
-        wiring.generation_pipeline().run(message)
+        workers.generation_pipeline().run(message)
     clock.now += deadline
     assert sweep.sweep().failed == ()
-    assert wiring.design_service().get(TENANT, design.design_id).status is DesignStatus.SUCCEEDED
+    assert bootstrap.design_service().get(TENANT, design.design_id).status is DesignStatus.SUCCEEDED
     assert published == []
 
 
@@ -269,7 +270,7 @@ def test_the_sweeper_handler_reports_the_oldest_open_design(aws: dict[str, Any])
     from tests.handlers.events import lambda_context
 
     upload_id = upload(aws)
-    wiring.design_service().create(TENANT, request(upload_id))
+    bootstrap.design_service().create(TENANT, request(upload_id))
     result = handler({"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context("sweeper"))
     assert result["requeued"] == []
     assert result["failed"] == []
@@ -279,7 +280,7 @@ def test_the_sweeper_handler_reports_the_oldest_open_design(aws: dict[str, Any])
 
 def test_a_removed_design_is_gone_for_the_worker_too(aws: dict[str, Any]) -> None:
     upload_id = upload(aws)
-    service = wiring.design_service()
+    service = bootstrap.design_service()
     design = service.draft(TENANT, request(upload_id))
     repository = DesignRepository(get_settings())
     repository.create(design)

@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from PIL import Image, ImageDraw
 
+from shared import bootstrap
 from shared.adapters.bedrock_analysis import BedrockPhotoAnalyser
 from shared.adapters.dynamodb import DesignRepository
 from shared.adapters.dynamodb_tenancy import TenantRepository
@@ -27,7 +28,6 @@ from shared.domain.styles import ROOM_TYPES
 from shared.imaging.photo_stats import HeuristicPhotoAnalyser
 from shared.providers.base import Completed, GeneratedImage, GenerationOutcome, GenerationRequest, Pending
 from shared.providers.preview import PreviewProvider
-from shared.services import wiring
 from shared.services.generation import GenerationPipeline, RunResult
 from shared.services.quality import PhotoAnalyser, QualityGate, verdict_key
 from shared.settings import get_settings
@@ -116,7 +116,7 @@ class World:
             events=self.events,
             fetcher=None,  # type: ignore[arg-type]
             providers=lambda _name: provider,
-            on_terminal=wiring.settlement().settle,
+            on_terminal=bootstrap.settlement().settle,
             quality=gate,
         )
 
@@ -124,7 +124,7 @@ class World:
         design_id = new_id("dsn")
         key = f"uploads/{TENANT}/{design_id}"
         self.work.write(key, photo, content_type="image/jpeg")
-        wiring.metering().consume_designs(TENANT, 1, at=T0)  # as the API does on creation
+        bootstrap.metering().consume_designs(TENANT, 1, at=T0)  # as the API does on creation
         self.designs.create(
             Design(
                 design_id=design_id,
@@ -143,13 +143,13 @@ class World:
         return self.designs.get(message.tenant_id, message.design_id)
 
     def used_today(self) -> int:
-        return wiring.metering().usage(wiring.tenant_admin().get_tenant(TENANT)).designs.used
+        return bootstrap.metering().usage(bootstrap.tenant_admin().get_tenant(TENANT)).designs.used
 
 
 @pytest.fixture
 def world(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("ROOMCRAFT_STRUCTURE_RETRIES", "1")  # the documented default (conftest sets 0)
-    wiring.reset()
+    bootstrap.reset()
     return World()
 
 
@@ -344,7 +344,7 @@ def test_a_regeneration_still_running_at_the_budget_is_canceled(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROOMCRAFT_STRUCTURE_RETRY_BUDGET_SECONDS", "1")
-    wiring.reset()
+    bootstrap.reset()
     world = World()
     provider = LaterProvider(finishes=False)
     message = world.queued(quality_pairs.SAMPLE.read_bytes())
@@ -359,7 +359,7 @@ def test_no_regeneration_starts_once_the_budget_is_spent(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ROOMCRAFT_STRUCTURE_RETRY_BUDGET_SECONDS", "0.000001")
-    wiring.reset()
+    bootstrap.reset()
     world = World()
     provider = ScriptedProvider(mirrored_seeds={100})
     message = world.queued(quality_pairs.SAMPLE.read_bytes())

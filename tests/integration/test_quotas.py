@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from shared import bootstrap
 from shared.adapters.dynamodb_tenancy import TenantRepository, UsageCounterTable
 from shared.domain.design import Brief, Design, DesignError, SourceImage
 from shared.domain.errors import DailyQuotaExceeded, GlobalCapReached, RateLimited, TenantDisabled
 from shared.domain.quotas import GLOBAL_SCOPE
 from shared.domain.status import DesignStatus
 from shared.domain.tenants import Limits, Principal, TenantStatus
-from shared.services import wiring
 from shared.services.metering import Metering
 from shared.settings import Settings, get_settings
 
@@ -34,7 +34,7 @@ def metering(settings: Settings | None = None) -> Metering:
 
 @pytest.fixture
 def tenants(aws: dict[str, Any]) -> None:
-    admin = wiring.tenant_admin()
+    admin = bootstrap.tenant_admin()
     admin.create_tenant("A", tenant_id="tnt_a", limits=Limits(daily_designs=10, requests_per_minute=5))
     admin.create_tenant("B", tenant_id="tnt_b", limits=Limits(daily_designs=10))
 
@@ -94,7 +94,7 @@ def test_a_global_cap_of_zero_stops_every_new_design(tenants: None) -> None:
 
 
 def test_a_disabled_tenant_cannot_start_designs_by_any_path(tenants: None) -> None:
-    wiring.tenant_admin().update_tenant("tnt_a", status=TenantStatus.DISABLED)
+    bootstrap.tenant_admin().update_tenant("tnt_a", status=TenantStatus.DISABLED)
     with pytest.raises(TenantDisabled):
         metering().consume_designs("tnt_a", 1, at=NOW)
 
@@ -205,7 +205,7 @@ def test_units_taken_for_designs_never_started_are_released(tenants: None) -> No
 
 def test_the_request_rate_is_limited_per_minute(tenants: None) -> None:
     meter = metering()
-    principal = Principal(tenant=wiring.tenant_admin().get_tenant("tnt_a"), key_id="key_x")
+    principal = Principal(tenant=bootstrap.tenant_admin().get_tenant("tnt_a"), key_id="key_x")
     for _ in range(5):
         meter.admit_request(principal)
     with pytest.raises(RateLimited) as caught:
@@ -217,9 +217,9 @@ def test_the_request_rate_is_limited_per_minute(tenants: None) -> None:
 def test_usage_shows_used_and_limit_for_the_period(tenants: None) -> None:
     meter = metering()
     meter.consume_designs("tnt_a", 3, at=NOW)
-    usage = meter.usage(wiring.tenant_admin().get_tenant("tnt_a"))
+    usage = meter.usage(bootstrap.tenant_admin().get_tenant("tnt_a"))
     assert (usage.designs.used, usage.designs.limit, usage.designs.remaining) == (3, 10, 7)
     assert usage.designs.resets_at == datetime(2026, 11, 24, tzinfo=UTC)
     assert usage.requests.limit == 5
-    default = meter.usage(wiring.tenant_admin().get_tenant("tnt_b"))
+    default = meter.usage(bootstrap.tenant_admin().get_tenant("tnt_b"))
     assert default.requests.limit == get_settings().default_requests_per_minute

@@ -16,12 +16,13 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
+from shared import bootstrap
 from shared.api.app import create_app
+from shared.bootstrap import workers
 from shared.domain.design import Design
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
 from shared.providers.replicate import forget_webhook_secret, replicate_token, webhook_secret
-from shared.services import wiring
 from shared.services.designs import DesignRequest
 from shared.services.generation import RunResult
 from shared.settings import get_settings
@@ -38,7 +39,7 @@ class Stack:
         self.api = api
 
     def design(self, *, variants: int = 1) -> Design:
-        service = wiring.design_service()
+        service = bootstrap.design_service()
         slot = service.create_upload(TENANT, content_type="image/jpeg")
         boto3.client("s3").put_object(
             Bucket=self.aws["ROOMCRAFT_UPLOADS_BUCKET"], Key=slot.upload.key, Body=room_photo()
@@ -52,10 +53,10 @@ class Stack:
 
     def run(self, design: Design, *, receive_count: int = 1, check: str | None = None) -> RunResult:
         message = GenerationMessage(tenant_id=TENANT, design_id=design.design_id, check=check)
-        return wiring.generation_pipeline().run(message, receive_count=receive_count)
+        return workers.generation_pipeline().run(message, receive_count=receive_count)
 
     def get(self, design: Design) -> Design:
-        return wiring.design_service().get(TENANT, design.design_id)
+        return bootstrap.design_service().get(TENANT, design.design_id)
 
     def post_webhook(self, url: str, headers: dict[str, str], body: bytes) -> Any:
         return self.api.post(url, content=body, headers=headers)
@@ -105,9 +106,9 @@ def stack(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stac
         }
         for name, value in settings.items():
             monkeypatch.setenv(name, value)
-        wiring.reset()
+        bootstrap.reset()
         forget_webhook_secret()
-        with TestClient(create_app(), raise_server_exceptions=False) as api:
+        with TestClient(create_app(bootstrap.api_services()), raise_server_exceptions=False) as api:
             stack = Stack(aws, fake, api)
             fake.webhook_sender = lambda url, headers, body: (
                 stack.post_webhook(url, headers, body).status_code
@@ -269,7 +270,7 @@ def test_a_callback_cannot_be_verified_without_a_secret(
     stack.fake.finish(design.prediction_id or "", deliver=False)
     monkeypatch.delenv("REPLICATE_WEBHOOK_SECRET")
     monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_revoked")  # so the secret cannot be asked for either
-    wiring.reset()
+    bootstrap.reset()
     forget_webhook_secret()
     url, headers, body = stack.fake.signed_webhook(design.prediction_id or "")
     answer = stack.post_webhook(url, headers, body)
@@ -292,7 +293,7 @@ def test_a_stuck_prediction_times_out_is_canceled_upstream_and_fails(
 ) -> None:
     design = waiting_design(stack)
     monkeypatch.setenv("ROOMCRAFT_PREDICTION_TIMEOUT_SECONDS", "0")
-    wiring.reset()
+    bootstrap.reset()
     assert design.predictions is not None
     assert stack.run(design, check=design.predictions.check) is RunResult.FAILED
     failed = stack.get(design)
@@ -330,11 +331,11 @@ def test_when_one_variant_fails_by_webhook_the_worker_cancels_the_others(
     stack.fake.finish(first, "failed", deliver=False)
     url, headers, body = stack.fake.signed_webhook(first)
     monkeypatch.delenv("REPLICATE_API_TOKEN")  # as in the cloud: the API holds no Replicate token
-    wiring.reset()
+    bootstrap.reset()
     assert stack.post_webhook(url, headers, body).json() == {"result": "queued"}
     assert stack.fake.predictions[second]["status"] == "processing"
     monkeypatch.setenv("REPLICATE_API_TOKEN", stack.fake.token)  # the worker has it
-    wiring.reset()
+    bootstrap.reset()
     assert stack.worker_takes_over(design) is RunResult.FAILED
     assert stack.get(design).error.code == "provider_failed"  # type: ignore[union-attr]
     assert stack.fake.predictions[second]["status"] == "canceled"
@@ -387,7 +388,7 @@ def test_a_cancel_racing_the_create_still_cancels_the_new_prediction(stack: Stac
 
     def create_then_user_cancels(body: dict[str, Any], model: str | None) -> dict[str, Any]:
         created = original(body, model)
-        wiring.design_service().cancel(TENANT, design.design_id)
+        bootstrap.design_service().cancel(TENANT, design.design_id)
         return created
 
     stack.fake.create = create_then_user_cancels  # type: ignore[method-assign]
@@ -411,13 +412,13 @@ def test_token_and_webhook_secret_come_from_secrets_manager(
     monkeypatch.delenv("REPLICATE_API_TOKEN")
     monkeypatch.setenv("ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN", token_arn)
     monkeypatch.setenv("ROOMCRAFT_REPLICATE_WEBHOOK_SECRET_ARN", hook_arn)
-    wiring.reset()
+    bootstrap.reset()
     forget_secrets()
     settings = get_settings()
     assert replicate_token(settings) == "r8_from_sm"
     assert webhook_secret(settings) == stack.fake.webhook_secret
     monkeypatch.setenv("ROOMCRAFT_REPLICATE_TOKEN_SECRET_ARN", token_arn.replace("replicate-token", "nope"))
-    wiring.reset()
+    bootstrap.reset()
     forget_secrets()
     from shared.domain.errors import ProviderNotConfigured
 
@@ -473,7 +474,7 @@ def test_a_batch_that_lost_images_to_the_safety_checker_keeps_the_rest(
 ) -> None:
     monkeypatch.setenv("ROOMCRAFT_REPLICATE_MODEL", "black-forest-labs/flux-depth-dev")
     monkeypatch.setenv("ROOMCRAFT_REPLICATE_SEED_PER_VARIANT", "false")
-    wiring.reset()
+    bootstrap.reset()
     design = waiting_design(stack, variants=3)
     (create,) = stack.fake.creates
     assert create.body["input"]["num_outputs"] == 3

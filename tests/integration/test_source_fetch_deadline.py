@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from functions.worker.handler import handler
+from shared import bootstrap
 from shared.adapters.safe_http import ImageUrlFetcher
 from shared.domain.errors import SourceFetchTimeout
 from shared.domain.messages import GenerationMessage
-from shared.services import wiring
 from shared.services.designs import DesignRequest
 from shared.services.generation import INVOCATION_RESERVE_SECONDS
 from tests.handlers.events import lambda_context, sqs_record
@@ -48,14 +48,14 @@ def test_the_callers_deadline_shortens_the_fetchers_own() -> None:
 def loopback_urls(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOMCRAFT_ALLOW_LOOPBACK_URLS", "true")
     monkeypatch.setenv("ROOMCRAFT_SOURCE_FETCH_DEADLINE_SECONDS", "60")
-    wiring.reset()
+    bootstrap.reset()
 
 
 def test_the_worker_bounds_the_fetch_by_the_invocations_time_left(loopback_urls: None) -> None:
     """Setting 60 s, but the invocation has only ``reserve + 2`` s left: the fetch gets at most 2 s
     and the design fails in this invocation instead of the invocation timing out."""
     with slow_source() as source:
-        design = wiring.design_service().create(
+        design = bootstrap.design_service().create(
             "tnt_default",
             DesignRequest(image_url=source.url, room_type="bedroom", style="japandi", seed=1),
         )
@@ -64,7 +64,7 @@ def test_the_worker_bounds_the_fetch_by_the_invocations_time_left(loopback_urls:
         response = handler({"Records": [sqs_record(body)]}, context)
 
     assert response["batchItemFailures"] == []  # done: no redelivery, no DLQ
-    failed = wiring.design_service().get("tnt_default", design.design_id)
+    failed = bootstrap.design_service().get("tnt_default", design.design_id)
     assert failed.status == "failed"
     assert failed.error is not None
     assert failed.error.code == "source_fetch_timeout"

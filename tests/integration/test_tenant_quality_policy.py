@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from shared import bootstrap
 from shared.cli import main
-from shared.services import wiring
 from tests.integration.test_admin_cli import deployed  # noqa: F401  (fixture)
 
 
@@ -27,9 +27,12 @@ def test_the_policy_is_set_kept_and_used(capsys: pytest.CaptureFixture[str]) -> 
     assert tenant["quality"] == {"structure_threshold": 0.7, "structure_retries": None}
     code, tenant, _ = admin(capsys, "tenant", "update", "tnt_acme", "--structure-retries", "2")
     assert tenant["quality"] == {"structure_threshold": 0.7, "structure_retries": 2}  # the threshold stays
-    assert wiring.quality_gate().policy_for("tnt_acme") == (0.7, 2)
-    assert wiring.quality_gate().policy_for("tnt_default") == (0.55, 0)  # the deployment's (tests: 0 retries)
-    assert wiring.quality_gate().policy_for("tnt_gone") == (0.55, 0)
+    assert bootstrap.quality_gate().policy_for("tnt_acme") == (0.7, 2)
+    assert bootstrap.quality_gate().policy_for("tnt_default") == (
+        0.55,
+        0,
+    )  # the deployment's (tests: 0 retries)
+    assert bootstrap.quality_gate().policy_for("tnt_gone") == (0.55, 0)
 
 
 @pytest.mark.usefixtures("deployed")
@@ -42,4 +45,4 @@ def test_an_out_of_range_policy_is_refused_clearly(
     assert code != 0
     assert "validation_failed" in err
     assert "0 to 1" in err
-    assert wiring.tenant_admin().get_tenant("tnt_acme").quality.structure_threshold is None
+    assert bootstrap.tenant_admin().get_tenant("tnt_acme").quality.structure_threshold is None

@@ -46,17 +46,17 @@ def cloud() -> Iterator[dict[str, str]]:
     """One in-process moto for the module (provisioning costs seconds); tests keep apart by tenant."""
     from moto import mock_aws
 
+    from shared import bootstrap
     from shared.local.provision import provision_resources
-    from shared.services import wiring
 
     with mock_aws(), pytest.MonkeyPatch.context() as patch:
         env = provision_resources(stage="hooks", endpoint_url=None)
         for name, value in env.items():
             patch.setenv(name, value)
         patch.delenv("ROOMCRAFT_AWS_ENDPOINT_URL", raising=False)
-        wiring.reset()
+        bootstrap.reset()
         yield env
-        wiring.reset()
+        bootstrap.reset()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from shared import bootstrap
 from shared.api.app import create_app
 
 PUBLIC = {("get", "/v1/health"), ("get", "/v1/styles")}
@@ -16,7 +17,7 @@ SIGNED = {("post", "/v1/callbacks/replicate")}
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    document: dict[str, Any] = create_app().openapi()
+    document: dict[str, Any] = create_app(bootstrap.api_services()).openapi()
     return document
 
 

@@ -9,6 +9,7 @@ from shared.domain.errors import DesignBusy, DesignNotFound
 from shared.domain.messages import GenerationMessage
 from shared.domain.status import DesignStatus
 from shared.services.callbacks import CallbackResult, PredictionCallbacks
+from shared.settings import Settings
 from tests.unit.test_design import T0, make_design
 
 
@@ -41,7 +42,7 @@ def finished(
     design: Design, prediction_id: str = "p1", status: str = "succeeded"
 ) -> tuple[CallbackResult, Jobs]:
     jobs = Jobs()
-    callbacks = PredictionCallbacks(designs=Designs(design), jobs=jobs)
+    callbacks = PredictionCallbacks(settings=Settings(), designs=Designs(design), jobs=jobs)
     return callbacks.prediction_finished(design.tenant_id, design.design_id, prediction_id, status), jobs
 
 
@@ -81,7 +82,7 @@ def test_a_report_before_the_prediction_is_recorded_asks_to_be_retried(status: D
 
 def test_an_unknown_design_or_another_tenants_is_missing() -> None:
     jobs = Jobs()
-    callbacks = PredictionCallbacks(designs=Designs(generating()), jobs=jobs)
+    callbacks = PredictionCallbacks(settings=Settings(), designs=Designs(generating()), jobs=jobs)
     assert callbacks.prediction_finished("tnt_a", "dsn_gone", "p1", "succeeded") is CallbackResult.MISSING
     assert callbacks.prediction_finished("tnt_b", "dsn_1", "p1", "succeeded") is CallbackResult.MISSING
     assert jobs.sent == []

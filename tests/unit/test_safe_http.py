@@ -124,7 +124,7 @@ def test_dns_answers_for_private_addresses_are_refused(monkeypatch: pytest.Monke
 def test_a_deployed_function_never_honours_local_loopback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from shared.services import wiring
+    from shared import bootstrap
     from shared.settings import Settings, get_settings
 
     assert Settings(allow_loopback_urls=True).loopback_urls_allowed
@@ -133,10 +133,10 @@ def test_a_deployed_function_never_honours_local_loopback(
     # The design service checks image URLs (and webhook URLs) with that rule, not the raw setting.
     monkeypatch.setenv("ROOMCRAFT_ALLOW_LOOPBACK_URLS", "true")
     get_settings.cache_clear()
-    wiring.reset()
+    bootstrap.reset()
     try:
         with pytest.raises(ImageUrlRefused):
-            wiring.design_service()._check_image_url("http://127.0.0.1:8000/room.jpg")
+            bootstrap.design_service()._check_image_url("http://127.0.0.1:8000/room.jpg")
     finally:
         get_settings.cache_clear()
-        wiring.reset()
+        bootstrap.reset()

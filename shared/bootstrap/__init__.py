@@ -1,11 +1,20 @@
-"""Builds the use cases from settings and adapters, once per container (Lambda or local process)."""
+"""The composition root: builds the use cases from settings and adapters, once per container.
+
+Only entry points call it: the Lambda handlers (``functions/*/handler.py``), the local cloud
+(``shared/local``), the CLIs and the bench. Nothing below them imports it (an import-linter contract
+in pyproject.toml): services get their collaborators through their constructors, and the API gets
+its services through ``api_services()``, handed to ``create_app``. The background functions' own
+builders are in ``shared.bootstrap.workers``, which the api Lambda never imports. Each builder runs
+once per container (``functools.cache``); ``reset()`` forgets them all for tests.
+"""
 
 from __future__ import annotations
 
+import sys
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
-from shared.adapters.aws import client
+from shared.adapters.aws import client, reset_clients
 from shared.adapters.dynamodb import DesignRepository, UploadRepository
 from shared.adapters.dynamodb_batches import BatchRepository
 from shared.adapters.dynamodb_tenancy import ApiKeyRepository, TenantRepository, UsageCounterTable
@@ -14,6 +23,7 @@ from shared.adapters.s3 import Bucket
 from shared.adapters.safe_http import check_url
 from shared.adapters.sqs import CancelThroughWorker, GenerationQueue
 from shared.adapters.webhook_http import check_webhook_url
+from shared.providers.registry import forget_providers
 from shared.services.batches import BatchCompletion, BatchService
 from shared.services.designs import DesignService
 from shared.services.metering import Metering
@@ -25,16 +35,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from shared.adapters.kms import KmsSecretCipher
-    from shared.providers.sagemaker import SageMakerProvider
+    from shared.api.deps import ApiServices
     from shared.services.analysis import UploadAnalysis
     from shared.services.callbacks import PredictionCallbacks
-    from shared.services.generation import GenerationPipeline
-    from shared.services.ingest import InboxIngest
+    from shared.services.design_submission import DesignSubmission
     from shared.services.quality import PhotoAnalyser, QualityGate
-    from shared.services.sweeper import StaleDesignSweeper
-    from shared.services.webhook_dispatch import WebhookDispatcher
     from shared.services.webhook_endpoints import WebhookEndpointService
-    from shared.services.writeback import InboxWriteback
 
 
 @cache
@@ -75,35 +81,20 @@ def prediction_callbacks() -> PredictionCallbacks:
 
     settings = get_settings()
     return PredictionCallbacks(
-        designs=DesignRepository(settings), jobs=GenerationQueue(settings.generate_queue_url)
+        settings=settings,
+        designs=DesignRepository(settings),
+        jobs=GenerationQueue(settings.generate_queue_url),
     )
 
 
 @cache
-def generation_pipeline() -> GenerationPipeline:
-    # Imported here so the API's cold start never loads Pillow or provider clients.
-    from shared.adapters.safe_http import ImageUrlFetcher
-    from shared.providers.registry import provider_for
-    from shared.services.generation import GenerationPipeline
+def design_submission() -> DesignSubmission:
+    from shared.services.design_submission import DesignSubmission  # the api Lambda's only
 
-    settings = get_settings()
-    return GenerationPipeline(
-        settings=settings,
-        designs=DesignRepository(settings),
-        work_bucket=Bucket(settings.uploads_bucket),
-        outputs=outputs_bucket(),
-        events=StatusEventBus(settings.event_bus_name),
-        fetcher=ImageUrlFetcher(
-            timeout=settings.fetch_timeout_seconds,
-            deadline=settings.source_fetch_deadline_seconds,
-            allow_loopback=settings.loopback_urls_allowed,
-            blocked_ports=settings.loopback_blocked_ports,
-        ),
-        providers=partial(provider_for, settings=settings),
-        checks=GenerationQueue(settings.generate_queue_url),
-        inbox=Bucket(settings.inbox_bucket),
-        on_terminal=settlement().settle,
-        quality=quality_gate(),
+    # The webhook service (and its KMS cipher) is built only when a design names a webhook_url.
+    return DesignSubmission(
+        designs=design_service(),
+        issue_default_secret=lambda tenant_id: webhook_endpoints().issue_default_secret(tenant_id),
     )
 
 
@@ -154,59 +145,6 @@ def upload_analysis() -> UploadAnalysis:
     )
 
 
-def sagemaker_provider() -> SageMakerProvider:
-    """The configured SageMaker provider (the inference-events function records failures with it)."""
-    from shared.providers.registry import provider_for
-    from shared.providers.sagemaker import SageMakerProvider
-
-    provider = provider_for("sagemaker", get_settings())
-    assert isinstance(provider, SageMakerProvider)
-    return provider
-
-
-@cache
-def stale_design_sweeper() -> StaleDesignSweeper:
-    from shared.services.sweeper import StaleDesignSweeper
-
-    settings = get_settings()
-    return StaleDesignSweeper(
-        settings=settings,
-        designs=DesignRepository(settings),
-        queue=GenerationQueue(settings.generate_queue_url),
-        events=StatusEventBus(settings.event_bus_name),
-        on_terminal=settlement().settle,
-    )
-
-
-@cache
-def inbox_ingest() -> InboxIngest:
-    from shared.adapters.dynamodb import IngestRepository
-    from shared.services.ingest import InboxIngest
-
-    settings = get_settings()
-    return InboxIngest(
-        settings=settings,
-        inbox=Bucket(settings.inbox_bucket),
-        records=IngestRepository(settings),
-        designs=design_service(),
-        batches=batch_completion(),
-        tenants=TenantRepository(settings),
-    )
-
-
-@cache
-def inbox_writeback() -> InboxWriteback:
-    from shared.services.writeback import InboxWriteback
-
-    settings = get_settings()
-    return InboxWriteback(
-        designs=DesignRepository(settings),
-        inbox=Bucket(settings.inbox_bucket),
-        outputs_bucket=settings.outputs_bucket,
-        url_for=outputs_bucket().url_for,
-    )
-
-
 @cache
 def webhook_cipher() -> KmsSecretCipher:
     from shared.adapters.kms import KmsSecretCipher
@@ -232,30 +170,6 @@ def webhook_endpoints() -> WebhookEndpointService:
             allow_loopback=settings.loopback_urls_allowed,
             blocked_ports=settings.loopback_blocked_ports,
         ),
-    )
-
-
-@cache
-def webhook_dispatcher() -> WebhookDispatcher:
-    from shared.adapters.dynamodb_webhooks import WebhookEndpointRepository, WebhookMessageRepository
-    from shared.adapters.sqs import WebhookQueue
-    from shared.adapters.webhook_http import WebhookHttpSender
-    from shared.services.webhook_dispatch import WebhookDispatcher
-
-    settings = get_settings()
-    return WebhookDispatcher(
-        settings=settings,
-        endpoints=WebhookEndpointRepository(settings),
-        messages=WebhookMessageRepository(settings),
-        queue=WebhookQueue(settings.webhook_queue_url),
-        cipher=webhook_cipher(),
-        sender=WebhookHttpSender(
-            timeout=settings.webhook_timeout_seconds,
-            allow_loopback=settings.loopback_urls_allowed,
-            excerpt_bytes=settings.webhook_response_excerpt_bytes,
-            blocked_ports=settings.loopback_blocked_ports,
-        ),
-        events=StatusEventBus(settings.event_bus_name),
     )
 
 
@@ -318,7 +232,35 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
     )
 
 
-_TENANCY = (
+def api_services() -> ApiServices:
+    """What ``shared.api.app.create_app`` needs, as builders: nothing is built before its first request."""
+    from shared.api.deps import ApiServices  # here: the other functions never load FastAPI
+
+    # Looked up at each call, not captured: tests replace a builder on this module.
+    return ApiServices(
+        designs=lambda: design_service(),
+        design_submission=lambda: design_submission(),
+        batches=lambda: batch_service(),
+        webhook_endpoints=lambda: webhook_endpoints(),
+        analyses=lambda: upload_analysis(),
+        prediction_callbacks=lambda: prediction_callbacks(),
+        authenticator=lambda: authenticator(),
+        metering=lambda: metering(),
+        idempotency_store=lambda: idempotency_store(),
+        output_urls=lambda: outputs_bucket().url_for,
+    )
+
+
+_BUILT = (
+    outputs_bucket,
+    design_service,
+    prediction_callbacks,
+    design_submission,
+    photo_analyser,
+    quality_gate,
+    upload_analysis,
+    webhook_cipher,
+    webhook_endpoints,
     tenant_admin,
     authenticator,
     metering,
@@ -331,25 +273,9 @@ _TENANCY = (
 
 def reset() -> None:
     """Forget every built object (tests and the local cloud change settings between runs)."""
-    from shared.adapters.aws import reset_clients
-    from shared.providers.registry import forget_providers
-
-    for built in (
-        outputs_bucket,
-        design_service,
-        generation_pipeline,
-        photo_analyser,
-        quality_gate,
-        upload_analysis,
-        stale_design_sweeper,
-        prediction_callbacks,
-        inbox_ingest,
-        inbox_writeback,
-        webhook_cipher,
-        webhook_endpoints,
-        webhook_dispatcher,
-        *_TENANCY,
-    ):
+    # The background functions' builders, if this process loaded them (no import: the API never does).
+    workers = sys.modules.get(f"{__name__}.workers")
+    for built in (*_BUILT, *(workers.BUILT if workers else ())):
         built.cache_clear()
     get_settings.cache_clear()
     reset_clients()
